@@ -1,0 +1,85 @@
+"""Shared test set-up: database markers, role users, a small priced catalogue."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from orderdesk.testing.factories import (
+    ContractFactory,
+    CustomerFactory,
+    PriceListFactory,
+    PriceListItemFactory,
+    ProductFactory,
+    UserFactory,
+    WarehouseFactory,
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    require_pg = os.environ.get("ORDERDESK_REQUIRE_POSTGRES") == "1"
+    on_pg = "postgres" in os.environ.get("DATABASE_URL", "")
+    require_browser = os.environ.get("ORDERDESK_REQUIRE_BROWSER") == "1"
+    has_browser = bool(shutil.which("chromium") or os.path.exists("/usr/bin/chromium"))
+    for item in items:
+        if "postgres" in item.keywords and not on_pg and not require_pg:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)"))
+        if "browser" in item.keywords and not has_browser and not require_browser:
+            item.add_marker(pytest.mark.skip(reason="needs Debian's chromium"))
+
+
+@pytest.fixture
+def on_postgres():
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL; run it with DATABASE_URL=postgres://...")
+
+
+@pytest.fixture
+def warehouse(db):
+    return WarehouseFactory(code="MAIN", name="Основний склад")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", roles=["administrator"])
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", roles=["sales_manager"])
+
+
+@pytest.fixture
+def other_manager(db):
+    return UserFactory(username="other_manager", roles=["sales_manager"])
+
+
+@pytest.fixture
+def head(db):
+    return UserFactory(username="head", roles=["sales_head"])
+
+
+@pytest.fixture
+def price_list(db):
+    return PriceListFactory(code="WHOLESALE", name="Wholesale")
+
+
+@pytest.fixture
+def product(db, warehouse, price_list):
+    product = ProductFactory(sku="NAIL-100", name="Цвяхи 100 мм", cost_price=Decimal("60"))
+    PriceListItemFactory(price_list=price_list, product=product, price=Decimal("100"))
+    return product
+
+
+@pytest.fixture
+def customer(db, manager):
+    return CustomerFactory(short_name="Альфа", legal_name="ТОВ «Альфа»", manager=manager)
+
+
+@pytest.fixture
+def contract(db, customer, price_list):
+    return ContractFactory(customer=customer, number="15/2026", price_list=price_list)

@@ -1,0 +1,66 @@
+"""Domain errors with stable codes.
+
+Every refusal a user can meet is a DomainError: `code` is stable (English snake case, part
+of the API contract), `detail` is a sentence a person understands (translated), `fields`
+names the inputs at fault. The API, the pages and the commands map it the same way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(
+        self,
+        detail: str = "",
+        *,
+        code: str | None = None,
+        fields: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ):
+        self.detail = str(detail)
+        if code:
+            self.code = code
+        self.fields = fields or {}
+        self.params = params or {}
+        super().__init__(f"{self.code}: {self.detail}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "detail": self.detail, "fields": self.fields}
+
+
+class ValidationFailed(DomainError):
+    """Input a user can correct."""
+
+    status = 400
+    code = "invalid"
+
+
+class PermissionRefused(DomainError):
+    """The acting user may not do this."""
+
+    status = 403
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The state of the record does not allow the action (a transition, a posted document)."""
+
+    status = 409
+    code = "conflict"
+
+
+class Busy(DomainError):
+    """The database stayed busy after the bounded retries; the client may try again."""
+
+    status = 503
+    code = "busy_retry"

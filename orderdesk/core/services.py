@@ -1,0 +1,82 @@
+"""Core writes and look-ups shared by every app: exchange rates and number series."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .errors import ValidationFailed
+from .models import Currency, ExchangeRate, NumberSeries
+
+
+def base_currency() -> str:
+    return settings.ORDERDESK["BASE_CURRENCY"]
+
+
+def currency_get(code: str) -> Currency:
+    """The active currency `code`; raises `currency_unknown`."""
+    try:
+        return Currency.objects.get(code=(code or "").upper(), active=True)
+    except Currency.DoesNotExist:
+        raise ValidationFailed(
+            _("Unknown or inactive currency “%(code)s”.") % {"code": code},
+            code="currency_unknown",
+            fields={"currency": code},
+        ) from None
+
+
+def rate_for(currency: str, on: dt.date) -> Decimal:
+    """Base-currency units for one unit of `currency` on `on` (the latest rate not after it).
+
+    Raises `exchange_rate_missing` when no rate exists on or before the date.
+    """
+    if currency == base_currency():
+        return Decimal("1")
+    rate = (
+        ExchangeRate.objects.filter(currency_id=currency, date__lte=on)
+        .order_by("-date")
+        .values_list("rate", "units")
+        .first()
+    )
+    if rate is None:
+        raise ValidationFailed(
+            _("No exchange rate for %(currency)s on or before %(date)s.")
+            % {"currency": currency, "date": on.isoformat()},
+            code="exchange_rate_missing",
+            fields={"currency": currency},
+        )
+    value, units = rate
+    return (Decimal(value) / Decimal(units)).quantize(Decimal("0.000001"))
+
+
+def exchange_rate_set(
+    *, currency: str, date: dt.date, rate: Decimal, units: int = 1
+) -> ExchangeRate:
+    """Record the rate of a day (replaces that day's rate)."""
+    if rate <= 0:
+        raise ValidationFailed(_("A rate must be positive."), code="rate_not_positive")
+    obj, _created = ExchangeRate.objects.update_or_create(
+        currency_id=currency, date=date, defaults={"rate": rate, "units": units}
+    )
+    return obj
+
+
+def number_next(*, key: str, year: int) -> int:
+    """Take the next number of series (key, year), gap-free.
+
+    The counter row is locked until the caller's transaction ends, so call it as late as
+    possible in that transaction: every other taker of the series waits on this row.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("number_next() must run inside the transaction that uses the number")
+    NumberSeries.objects.bulk_create(
+        [NumberSeries(key=key, year=year, last_value=0)], ignore_conflicts=True
+    )
+    series = NumberSeries.objects.select_for_update().get(key=key, year=year)
+    series.last_value += 1
+    series.save(update_fields=["last_value"])
+    return series.last_value

@@ -1,0 +1,1 @@
+"""What the orders app adds to shared places: navigation entries, panels, history labels."""

@@ -1,0 +1,40 @@
+"""Order services: every write to an order goes through these functions."""
+
+from ._common import LineInput
+from .entry import (
+    order_create,
+    order_line_add,
+    order_line_remove,
+    order_line_update,
+    order_update,
+)
+from .lifecycle import order_amend, order_cancel, order_close, order_confirm
+from .templates import (
+    order_copy,
+    order_create_from_template,
+    template_delete,
+    template_from_order,
+    template_get,
+    template_save,
+    template_scope,
+)
+
+__all__ = [
+    "LineInput",
+    "order_amend",
+    "order_cancel",
+    "order_close",
+    "order_confirm",
+    "order_copy",
+    "order_create",
+    "order_create_from_template",
+    "order_line_add",
+    "order_line_remove",
+    "order_line_update",
+    "order_update",
+    "template_delete",
+    "template_from_order",
+    "template_get",
+    "template_save",
+    "template_scope",
+]

@@ -1,0 +1,480 @@
+"""Shared parts of the order services: input, resolving references, validation, recalculation."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import models
+from django.utils.translation import gettext as _
+
+from orderdesk.audit.services import Entry, jsonable, record_many, stream_of
+from orderdesk.catalog.models import Product, Warehouse
+from orderdesk.core.errors import PermissionRefused, ValidationFailed
+from orderdesk.core.money import to_decimal
+from orderdesk.core.services import base_currency, currency_get, rate_for
+from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
+from orderdesk.pricing.models import Contract, PriceList
+from orderdesk.pricing.services import quote_prices
+
+from .. import calculations as calc
+from ..choices import HEADER_TERM, Term
+from ..models import DeliveryScheduleEntry, Order, OrderLine
+from ..permissions import allowed_terms
+
+HEADER_FIELDS = [
+    "contract",
+    "currency",
+    "price_list",
+    "payment_terms",
+    "payment_method",
+    "delivery_method",
+    "delivery_terms",
+    "delivery_address",
+    "warehouse",
+    "manager",
+    "order_date",
+    "requested_delivery_date",
+    "customer_reference",
+    "comment",
+    "partial_shipment_allowed",
+]
+HEADER_SNAPSHOT = [
+    "number",
+    "customer",
+    *HEADER_FIELDS,
+    "exchange_rate",
+    "net_amount",
+    "vat_amount",
+    "gross_amount",
+]
+LINE_SNAPSHOT = [
+    "product",
+    "quantity",
+    "unit_price",
+    "list_price",
+    "price_source",
+    "discount_percent",
+    "vat_rate",
+    "net_amount",
+    "vat_amount",
+    "gross_amount",
+    "requested_delivery_date",
+]
+# Terms the contract fixes; an order value that differs from these is shown as a difference.
+CONTRACT_TERMS = [
+    "currency",
+    "price_list",
+    "payment_terms",
+    "payment_method",
+    "delivery_method",
+    "delivery_terms",
+]
+
+REFERENCES: dict[str, tuple[type[models.Model], str]] = {
+    "price_list": (PriceList, "price_list_unknown"),
+    "payment_terms": (PaymentTerms, "payment_terms_unknown"),
+    "payment_method": (PaymentMethod, "payment_method_unknown"),
+    "delivery_method": (DeliveryMethod, "delivery_method_unknown"),
+    "warehouse": (Warehouse, "warehouse_unknown"),
+}
+
+
+@dataclass
+class LineInput:
+    """One line as a person or a client enters it; omitted values come from the standard."""
+
+    product: Any
+    quantity: Any
+    unit_price: Any = None
+    discount_percent: Any = None
+    requested_delivery_date: dt.date | None = None
+    schedule: list[tuple[dt.date, Any]] | None = None
+
+
+@dataclass
+class Edit:
+    """What one service call changes on one order, and the history it writes at the end."""
+
+    order: Order
+    by: Any
+    entries: list[Entry] = field(default_factory=list)
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, action: str, obj: models.Model, changes=None, **data) -> None:
+        self.entries.append(Entry(action, obj, changes or {}, {**self.data, **data}))
+
+    def flush(self, *, new_stream: bool = False) -> None:
+        record_many(
+            stream=stream_of(self.order), entries=self.entries, by=self.by, new_stream=new_stream
+        )
+        self.entries = []
+
+
+# --- parsing and checking input -------------------------------------------------------------
+
+
+def number(value: Any, *, field_name: str, max_digits: int, places: int) -> Decimal:
+    try:
+        result = to_decimal(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            _("“%(v)s” is not a number.") % {"v": value},
+            code="number_invalid",
+            fields={field_name: str(value)},
+        ) from None
+    if not calc.decimal_fits(result, max_digits=max_digits, places=places):
+        raise ValidationFailed(
+            _("%(f)s allows at most %(p)s decimal places and %(w)s digits before the point.")
+            % {"f": field_name, "p": places, "w": max_digits - places},
+            code="number_precision",
+            fields={field_name: str(value)},
+        )
+    return result
+
+
+def check_quantity(value: Any, field_name: str = "quantity") -> Decimal:
+    qty = number(value, field_name=field_name, max_digits=18, places=3)
+    if qty <= 0:
+        raise ValidationFailed(
+            _("Quantity must be greater than zero."),
+            code="quantity_not_positive",
+            fields={field_name: str(value)},
+        )
+    return qty
+
+
+def check_price(value: Any, field_name: str = "unit_price") -> Decimal:
+    price = number(value, field_name=field_name, max_digits=18, places=4)
+    if price < 0:
+        raise ValidationFailed(
+            _("A price cannot be negative."), code="price_negative", fields={field_name: str(value)}
+        )
+    return price
+
+
+def check_discount(value: Any, field_name: str = "discount_percent") -> Decimal:
+    discount = number(value, field_name=field_name, max_digits=5, places=2)
+    if not (0 <= discount <= 100):
+        raise ValidationFailed(
+            _("A discount must be between 0 and 100 %."),
+            code="discount_out_of_range",
+            fields={field_name: str(value)},
+        )
+    return discount
+
+
+def resolve(name: str, value: Any, *, active: bool = True):
+    """A reference field's value as an instance; unknown or inactive -> `<name>_unknown`."""
+    if value is None or value == "":
+        return None
+    model, code = REFERENCES[name]
+    if isinstance(value, model):
+        obj = value
+    else:
+        try:
+            obj = model.objects.get(pk=value)
+        except (model.DoesNotExist, ValueError, TypeError):
+            obj = None
+    if obj is None or (active and not getattr(obj, "active", True)):
+        raise ValidationFailed(
+            _("Unknown or inactive %(f)s “%(v)s”.") % {"f": name, "v": value},
+            code=code,
+            fields={name: str(value)},
+        )
+    return obj
+
+
+def resolve_customer(value: Any) -> Customer:
+    customer = value if isinstance(value, Customer) else None
+    if customer is None:
+        try:
+            customer = Customer.objects.get(pk=value)
+        except (Customer.DoesNotExist, ValueError, TypeError):
+            raise ValidationFailed(
+                _("Unknown customer “%(v)s”.") % {"v": value},
+                code="customer_unknown",
+                fields={"customer": str(value)},
+            ) from None
+    if not customer.active:
+        raise ValidationFailed(
+            _("Customer %(c)s is not active.") % {"c": customer},
+            code="customer_inactive",
+            fields={"customer": customer.pk},
+        )
+    return customer
+
+
+def resolve_manager(value: Any):
+    User = get_user_model()
+    if isinstance(value, User):
+        return value
+    try:
+        return User.objects.get(pk=value, is_active=True)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise ValidationFailed(
+            _("Unknown user “%(v)s”.") % {"v": value},
+            code="manager_unknown",
+            fields={"manager": str(value)},
+        ) from None
+
+
+def resolve_products(values: list[Any]) -> list[Product]:
+    """Products for the given keys in the same order, one query.
+
+    Unknown -> `product_unknown`, inactive -> `product_inactive`, naming the line.
+    """
+    keys = []
+    for i, v in enumerate(values):
+        key = v.pk if isinstance(v, Product) else v
+        try:
+            keys.append(int(key))
+        except (ValueError, TypeError):
+            raise ValidationFailed(
+                _("Unknown product “%(v)s”.") % {"v": key},
+                code="product_unknown",
+                fields={f"lines[{i}].product": str(key)},
+            ) from None
+    found = Product.objects.in_bulk(keys)
+    result = []
+    for i, key in enumerate(keys):
+        product = found.get(key)
+        if product is None:
+            raise ValidationFailed(
+                _("Unknown product “%(v)s”.") % {"v": key},
+                code="product_unknown",
+                fields={f"lines[{i}].product": key},
+            )
+        if not product.active:
+            raise ValidationFailed(
+                _("Product %(p)s is not active.") % {"p": product},
+                code="product_inactive",
+                fields={f"lines[{i}].product": key},
+            )
+        result.append(product)
+    return result
+
+
+def standard_terms(customer: Customer, contract: Contract | None) -> dict[str, Any]:
+    """The header an order of `customer` starts with, from the contract and the customer."""
+    values: dict[str, Any] = {
+        "contract": contract,
+        "currency": base_currency(),
+        "price_list": None,
+        "payment_terms": None,
+        "payment_method": None,
+        "delivery_method": None,
+        "delivery_terms": "",
+        "delivery_address": customer.delivery_address or customer.legal_address,
+        "manager": customer.manager,
+    }
+    if contract is not None:
+        values.update(
+            currency=contract.currency_id,
+            price_list=contract.price_list,
+            payment_terms=contract.payment_terms,
+            payment_method=contract.payment_method,
+            delivery_method=contract.delivery_method,
+            delivery_terms=contract.delivery_terms,
+        )
+    return values
+
+
+def comparable(value: Any) -> Any:
+    return value.pk if isinstance(value, models.Model) else value
+
+
+def check_term_rights(by, before: dict[str, Any], after: dict[str, Any]) -> None:
+    """Refuse (`term_change_forbidden`, 403) a change of a term the user has no right to."""
+    allowed = allowed_terms(by)
+    refused = {
+        name: jsonable(after[name])
+        for name, term in HEADER_TERM.items()
+        if name in after
+        and comparable(before.get(name)) != comparable(after[name])
+        and term not in allowed
+    }
+    if refused:
+        raise PermissionRefused(
+            _("You may not change: %(f)s.") % {"f": ", ".join(sorted(refused))},
+            code="term_change_forbidden",
+            fields=refused,
+        )
+
+
+def check_line_rights(by, *, index: int, price_changed: bool, discount_changed: bool) -> None:
+    allowed = allowed_terms(by)
+    refused = {}
+    if price_changed and Term.PRICE not in allowed:
+        refused[f"lines[{index}].unit_price"] = "price"
+    if discount_changed and Term.DISCOUNT not in allowed:
+        refused[f"lines[{index}].discount_percent"] = "discount"
+    if refused:
+        raise PermissionRefused(
+            _("You may not change the price or the discount of a line."),
+            code="term_change_forbidden",
+            fields=refused,
+        )
+
+
+def order_rate(currency: str, on: dt.date) -> Decimal:
+    currency_get(currency)
+    return rate_for(currency, on)
+
+
+def default_warehouse() -> Warehouse:
+    warehouse = Warehouse.objects.filter(active=True).order_by("code").first()
+    if warehouse is None:
+        raise ValidationFailed(_("No active warehouse is set up."), code="warehouse_missing")
+    return warehouse
+
+
+def check_schedule(schedule, quantity: Decimal, index: int) -> list[tuple[dt.date, Decimal]]:
+    entries = []
+    seen = set()
+    for j, (date, qty) in enumerate(schedule or []):
+        qty = check_quantity(qty, f"lines[{index}].schedule[{j}].quantity")
+        if date in seen:
+            raise ValidationFailed(
+                _("A date appears twice in the delivery schedule."),
+                code="schedule_date_repeated",
+                fields={f"lines[{index}].schedule[{j}].date": str(date)},
+            )
+        seen.add(date)
+        entries.append((date, qty))
+    if calc.schedule_excess(quantity, [q for _d, q in entries]) > 0:
+        raise ValidationFailed(
+            _("The delivery schedule adds up to more than the line quantity."),
+            code="schedule_exceeds_quantity",
+            fields={f"lines[{index}].schedule": "sum"},
+        )
+    return entries
+
+
+# --- building lines and totals -----------------------------------------------------------------
+
+
+def price_line(line: OrderLine, order: Order) -> None:
+    amounts = calc.line_amounts(
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        discount_percent=line.discount_percent,
+        vat_rate=line.vat_rate,
+        currency=order.currency_id,
+    )
+    line.net_amount, line.vat_amount, line.gross_amount = amounts.net, amounts.vat, amounts.gross
+
+
+def set_totals(order: Order, lines: list[OrderLine]) -> None:
+    totals = calc.order_totals(
+        calc.Amounts(li.net_amount, li.vat_amount, li.gross_amount) for li in lines
+    )
+    base = calc.to_base(
+        totals, rate=order.exchange_rate, base_currency=settings.ORDERDESK["BASE_CURRENCY"]
+    )
+    order.net_amount, order.vat_amount, order.gross_amount = totals.net, totals.vat, totals.gross
+    order.base_net_amount, order.base_vat_amount, order.base_gross_amount = (
+        base.net,
+        base.vat,
+        base.gross,
+    )
+
+
+def build_lines(
+    order: Order, inputs: list[LineInput], *, by, first_position: int = 1, index_offset: int = 0
+) -> list[tuple[OrderLine, list]]:
+    """Validate inputs and make unsaved lines with standard prices filled in, one query per kind."""
+    checked = []
+    for i, li in enumerate(inputs):
+        idx = i + index_offset
+        qty = check_quantity(li.quantity, f"lines[{idx}].quantity")
+        price = (
+            None
+            if li.unit_price in (None, "")
+            else check_price(li.unit_price, f"lines[{idx}].unit_price")
+        )
+        discount = (
+            Decimal(0)
+            if li.discount_percent in (None, "")
+            else check_discount(li.discount_percent, f"lines[{idx}].discount_percent")
+        )
+        schedule = check_schedule(li.schedule, qty, idx)
+        checked.append((li, qty, price, discount, schedule))
+    products = resolve_products([li.product for li in inputs])
+    quantities: dict[int, Decimal] = {}
+    for product, (_li, qty, *_rest) in zip(products, checked, strict=True):
+        quantities[product.pk] = quantities.get(product.pk, Decimal(0)) + qty
+    quotes = quote_prices(
+        price_list=order.price_list,
+        products=set(products),
+        quantities=quantities,
+        on=order.order_date,
+        currency=order.currency_id,
+        order_rate=order.exchange_rate,
+    )
+    result = []
+    for i, (li, qty, price, discount, schedule) in enumerate(checked):
+        idx = i + index_offset
+        product = products[i]
+        quote = quotes.get(product.pk)
+        if price is None and quote is None:
+            raise ValidationFailed(
+                _("No price for %(p)s in the order's price list; enter a price.") % {"p": product},
+                code="price_not_found",
+                fields={f"lines[{idx}].unit_price": None},
+            )
+        check_line_rights(
+            by,
+            index=idx,
+            price_changed=price is not None and (quote is None or price != quote.price),
+            discount_changed=discount != 0,
+        )
+        line = OrderLine(
+            order=order,
+            position=first_position + i,
+            product=product,
+            description=product.name,
+            unit=product.unit,
+            quantity=qty,
+            unit_price=price if price is not None else quote.price,
+            list_price=quote.price if quote else None,
+            price_source=(
+                quote.source
+                if quote and (price is None or price == quote.price)
+                else _("entered by hand")
+            ),
+            discount_percent=discount,
+            vat_rate=product.vat_rate,
+            cost_price=product.cost_price,
+            requested_delivery_date=li.requested_delivery_date,
+        )
+        price_line(line, order)
+        result.append((line, schedule))
+    return result
+
+
+def save_lines(built: list[tuple[OrderLine, list]]) -> list[OrderLine]:
+    lines = OrderLine.objects.bulk_create([line for line, _s in built])
+    entries = [
+        DeliveryScheduleEntry(line=line, date=date, quantity=qty)
+        for line, (_l, schedule) in zip(lines, built, strict=True)
+        for date, qty in schedule
+    ]
+    if entries:
+        DeliveryScheduleEntry.objects.bulk_create(entries)
+    for line, (_l, schedule) in zip(lines, built, strict=True):
+        line._schedule = schedule
+    return lines
+
+
+def line_snapshot(line: OrderLine) -> dict[str, Any]:
+    data = {name: jsonable(getattr(line, name)) for name in LINE_SNAPSHOT}
+    schedule = getattr(line, "_schedule", None)
+    if schedule is None and line.pk:
+        schedule = [(e.date, e.quantity) for e in line.schedule.all()]
+    data["schedule"] = [f"{d.isoformat()}: {format(q, 'f')}" for d, q in (schedule or [])]
+    return data

@@ -1,0 +1,180 @@
+"""Moving an order through its states: confirm, amend, cancel, close."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderdesk.core.db import atomic_with_retry
+from orderdesk.core.errors import ValidationFailed
+
+from ..choices import TRANSITIONS, OrderAction, OrderStatus
+from ..models import Amendment, CancellationReason, Order
+from . import _common as c
+from .entry import apply_changes, lock_order
+
+
+def _move(edit: c.Edit, action: str, target: str, **data: Any) -> None:
+    order = edit.order
+    before = order.status
+    order.status = target
+    edit.add(
+        f"orders.order.{_PAST[action]}", order, {"status": {"from": before, "to": target}}, **data
+    )
+
+
+_PAST = {
+    OrderAction.CONFIRM: "confirmed",
+    OrderAction.CANCEL: "cancelled",
+    OrderAction.CLOSE: "closed",
+}
+
+
+@atomic_with_retry
+def order_confirm(*, by, order: Order | int) -> Order:
+    """Confirm a draft: it must have lines and an active customer; the exchange rate is fixed
+    at the confirmation date. Raises `order_empty`, `customer_inactive`, `exchange_rate_missing`."""
+    order = lock_order(order, by=by, action=OrderAction.CONFIRM)
+    target = TRANSITIONS[(order.status, OrderAction.CONFIRM)]
+    lines = list(order.lines.all())
+    if not lines:
+        raise ValidationFailed(_("An order without lines cannot be confirmed."), code="order_empty")
+    c.resolve_customer(order.customer)
+    edit = c.Edit(order, by)
+    today = timezone.localdate()
+    rate = c.order_rate(order.currency_id, today)
+    if rate != order.exchange_rate:
+        edit.add(
+            "orders.order.rate_fixed",
+            order,
+            {"exchange_rate": {"from": order.exchange_rate, "to": rate}},
+            date=today,
+        )
+        order.exchange_rate = rate
+        c.set_totals(order, lines)
+    _move(edit, OrderAction.CONFIRM, target)
+    order.confirmed_at = timezone.now()
+    order.last_changed_by = by
+    order.save()
+    edit.flush()
+    return order
+
+
+@atomic_with_retry
+def order_amend(
+    *,
+    by,
+    order: Order | int,
+    reason: str,
+    header: dict[str, Any] | None = None,
+    add: list[c.LineInput] | tuple = (),
+    update: dict[int, dict[str, Any]] | None = None,
+    remove: list[int] | tuple = (),
+) -> Amendment:
+    """Change a confirmed order explicitly: a reason, a new revision, every change in history.
+
+    Raises `amendment_reason_required`, `nothing_to_amend`, `quantity_below_shipped`,
+    `line_has_shipments`, and the entry errors for the changed values.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why the order is amended."),
+            code="amendment_reason_required",
+            fields={"reason": None},
+        )
+    order = lock_order(order, by=by, action=OrderAction.AMEND)
+    revision = order.revision + 1
+    edit = c.Edit(order, by, data={"revision": revision})
+    if not apply_changes(edit, header=header, add=add, update=update, remove=remove):
+        raise ValidationFailed(_("The amendment changes nothing."), code="nothing_to_amend")
+    order.revision = revision
+    order.save(update_fields=["revision"])
+    amendment = Amendment.objects.create(
+        order=order, revision=revision, reason=reason, created_by=by
+    )
+    edit.add(
+        "orders.order.amended",
+        order,
+        {"revision": {"from": revision - 1, "to": revision}},
+        reason=reason,
+    )
+    edit.flush()
+    return amendment
+
+
+@atomic_with_retry
+def order_cancel(*, by, order: Order | int, reason: Any, comment: str = "") -> Order:
+    """Cancel with a reason from the catalogue (`cancel_reason_required`, `cancel_reason_unknown`,
+    `cancel_comment_required` for "other"); an order with shipments cannot be cancelled
+    (`order_has_shipments`)."""
+    if reason in (None, ""):
+        raise ValidationFailed(
+            _("Choose a cancellation reason."),
+            code="cancel_reason_required",
+            fields={"reason": None},
+        )
+    try:
+        reason_obj = (
+            reason
+            if isinstance(reason, CancellationReason)
+            else CancellationReason.objects.get(
+                **({"pk": int(reason)} if str(reason).isdigit() else {"code": reason})
+            )
+        )
+    except CancellationReason.DoesNotExist:
+        reason_obj = None
+    if reason_obj is None or not reason_obj.active:
+        raise ValidationFailed(
+            _("Unknown cancellation reason “%(r)s”.") % {"r": reason},
+            code="cancel_reason_unknown",
+            fields={"reason": str(reason)},
+        )
+    comment = (comment or "").strip()
+    if reason_obj.requires_text and not comment:
+        raise ValidationFailed(
+            _("This reason needs an explanation."),
+            code="cancel_comment_required",
+            fields={"comment": None},
+        )
+    order = lock_order(order, by=by, action=OrderAction.CANCEL)
+    target = TRANSITIONS[(order.status, OrderAction.CANCEL)]
+    if order.lines.filter(shipped_quantity__gt=0).exists():
+        raise ValidationFailed(
+            _("Goods of this order have shipped; cancel the remainder by line."),
+            code="order_has_shipments",
+        )
+    edit = c.Edit(order, by)
+    _move(
+        edit,
+        OrderAction.CANCEL,
+        target,
+        reason=reason_obj.code,
+        reason_name=reason_obj.name,
+        comment=comment,
+    )
+    order.cancel_reason, order.cancel_comment = reason_obj, comment
+    order.cancelled_at = timezone.now()
+    order.last_changed_by = by
+    order.save()
+    edit.flush()
+    return order
+
+
+@atomic_with_retry
+def order_close(*, by, order: Order | int) -> Order:
+    """Close a confirmed order by hand (fulfilment closes orders itself once it exists)."""
+    order = lock_order(order, by=by, action=OrderAction.CLOSE)
+    target = TRANSITIONS[(order.status, OrderAction.CLOSE)]
+    edit = c.Edit(order, by)
+    _move(edit, OrderAction.CLOSE, target)
+    order.closed_at = timezone.now()
+    order.last_changed_by = by
+    order.save()
+    edit.flush()
+    return order
+
+
+__all__ = ["OrderStatus", "order_amend", "order_cancel", "order_close", "order_confirm"]

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_v1 = [
+    path("", include("orderdesk.catalog.api.urls")),
+    path("", include("orderdesk.customers.api.urls")),
+    path("", include("orderdesk.pricing.api.urls")),
+    path("", include("orderdesk.orders.api.urls")),
+    path("", include("orderdesk.core.api_urls")),
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="orders:list", permanent=False)),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("orders/", include("orderdesk.orders.urls")),
+    path("customers/", include("orderdesk.customers.urls")),
+    path("catalog/", include("orderdesk.catalog.urls")),
+    path("pricing/", include("orderdesk.pricing.urls")),
+]
+
+if settings.DEBUG:
+    pass
