@@ -20,6 +20,13 @@ from orderdesk.testing.factories import (
 )
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Hashing demo passwords with PBKDF2 dominates a suite that makes many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     require_pg = os.environ.get("ORDERDESK_REQUIRE_POSTGRES") == "1"
     on_pg = "postgres" in os.environ.get("DATABASE_URL", "")
@@ -83,3 +90,30 @@ def customer(db, manager):
 @pytest.fixture
 def contract(db, customer, price_list):
     return ContractFactory(customer=customer, number="15/2026", price_list=price_list)
+
+
+@pytest.fixture
+def keep_seed_data(django_db_setup, django_db_blocker):
+    """Put back the rows the data migrations seeded (currencies, roles, payment terms, the
+    rights matrix...) after a `transactional_db` test, whose teardown empties every table.
+
+    Request it BEFORE `transactional_db` (first argument, or `usefixtures`) so that its
+    teardown runs after the flush. Without it, every later test in the same process that needs
+    a seeded row (a role group, "net14") fails.
+    """
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        saved = connection.creation.serialize_db_to_string()
+    yield
+    with django_db_blocker.unblock():
+        # the test's flush re-created content types and permissions under new ids; empty again
+        # without that signal and load the saved rows with their own ids
+        call_command(
+            "flush",
+            verbosity=0,
+            interactive=False,
+            inhibit_post_migrate=True,
+            reset_sequences=False,
+        )
+        connection.creation.deserialize_db_from_string(saved)

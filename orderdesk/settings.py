@@ -146,6 +146,8 @@ USE_TZ = True
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", REPO_DIR / "staticfiles"))
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -180,6 +182,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orderdesk.orders.choices.OrderStatus",
+        "FulfillmentStatusEnum": "orderdesk.orders.choices.FulfillmentStatus",
+        "PaymentStatusEnum": "orderdesk.orders.choices.PaymentStatus",
+    },
 }
 
 # --- business settings ----------------------------------------------------------------------

@@ -55,7 +55,11 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
     out: dict[str, list[dict[str, str]]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            # DRF reports list items keyed by index; name them like the services do: lines[0]
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             out.update(_flatten(value, name))
     elif isinstance(detail, list):
         if all(isinstance(v, exceptions.ErrorDetail | str) for v in detail):

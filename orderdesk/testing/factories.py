@@ -23,6 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     first_name = factory.Faker("first_name", locale="uk_UA")
@@ -58,6 +59,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Product
+        skip_postgeneration_save = True
 
     sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
     name = factory.Sequence(lambda n: f"Товар {n}")
@@ -139,3 +141,34 @@ class SalesTeamFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Команда {n}")
     head = factory.SubFactory(UserFactory, roles=["sales_head"])
+
+
+# --- master data (added with the master-data pages and API) --------------------------------
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.Contact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Faker("name", locale="uk_UA")
+    position = "Бухгалтер"
+    phone = "+380441234567"
+
+
+class DeliveryMethodFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "customers.DeliveryMethod"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"DM{n}")
+    name = factory.Sequence(lambda n: f"Доставка {n}")
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "core.ExchangeRate"
+
+    currency_id = "USD"
+    date = dt.date(2026, 1, 1)
+    rate = Decimal("41.5")

@@ -1,0 +1,459 @@
+"""Orders REST API: one view per resource, one service call per write.
+
+Each write first checks that the user can see the order (an order the user may not see is
+`order_not_found`, 404, never a hint that it exists), then calls one service and answers
+with the refreshed order card from `selectors.order_get_for`. Refusals are domain errors and
+leave as {"code", "detail", "fields"} through `core.api.exception_handler`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Prefetch
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orderdesk.core.api import CREATED, ERROR_RESPONSES, IDEMPOTENCY_HEADER, idempotent
+from orderdesk.core.errors import NotFound
+
+from .. import selectors, services
+from ..choices import TRANSITIONS, OrderStatus
+from ..models import CancellationReason, Order, OrderTemplate, OrderTemplateLine
+from ..permissions import can_edit_order, order_scope
+from . import serializers as s
+
+ORDERS = ["orders"]
+TEMPLATES = ["order templates"]
+PAGINATION_PARAMS = {"page", "page_size"}
+
+
+def allowed_actions(user, order: Order) -> list[str]:
+    """The moves of the transitions table open from the order's state to this user."""
+    if not can_edit_order(user, order):
+        return []
+    return [action for (state, action) in TRANSITIONS if state == order.status]
+
+
+def order_response(request: Request, pk: int, *, code: int = status.HTTP_200_OK) -> Response:
+    order = selectors.order_get_for(user=request.user, pk=pk)
+    context = {
+        "request": request,
+        "differences": selectors.order_differences(order),
+        "allowed_actions": allowed_actions(request.user, order),
+    }
+    return Response(s.OrderDetailSerializer(order, context=context).data, status=code)
+
+
+def ensure_visible(user, pk: Any) -> None:
+    """404 `order_not_found` unless `user` may see order `pk` (before any write is tried)."""
+    if not Order.objects.filter(order_scope(user), pk=pk).exists():
+        raise NotFound(_("No such order."), code="order_not_found")
+
+
+def _indexed(detail: Any) -> Any:
+    """DRF reports list items as {index: errors}; make them lists again so that the error
+    handler names them `lines[0].quantity`, the path the services use."""
+    if isinstance(detail, dict):
+        if detail and all(isinstance(k, int) for k in detail):
+            return [_indexed(detail.get(i, {})) for i in range(max(detail) + 1)]
+        return {k: _indexed(v) for k, v in detail.items()}
+    if isinstance(detail, list):
+        return [_indexed(v) for v in detail]
+    return detail
+
+
+def validated(serializer_class: type[serializers.Serializer], request: Request):
+    serializer = serializer_class(data=request.data)
+    if not serializer.is_valid():
+        raise serializers.ValidationError(_indexed(serializer.errors))
+    return serializer
+
+
+def parse(serializer_class: type[serializers.Serializer], request: Request) -> Any:
+    return validated(serializer_class, request).validated_data
+
+
+def template_queryset(user):
+    lines = OrderTemplateLine.objects.select_related("product").order_by("position")
+    return (
+        OrderTemplate.objects.filter(services.template_scope(user))
+        .select_related("owner", "payment_terms", "payment_method", "delivery_method")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .order_by("name", "id")
+    )
+
+
+def template_response(request: Request, pk: int, *, code: int = status.HTTP_200_OK) -> Response:
+    template = template_queryset(request.user).filter(pk=pk).first()
+    if template is None:
+        raise NotFound(_("No such template."), code="template_not_found")
+    return Response(s.OrderTemplateSerializer(template).data, status=code)
+
+
+class OrdersAPIView(GenericAPIView):
+    """Common settings: JSON bodies, no generic filter backends (the selectors filter)."""
+
+    parser_classes = [JSONParser]
+    filter_backends: list = []
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter(
+        "status",
+        OpenApiTypes.STR,
+        enum=OrderStatus.values,
+        many=True,
+        description="One or more statuses (repeat the parameter or separate with commas).",
+    ),
+    OpenApiParameter("customer", OpenApiTypes.INT, description="Customer id."),
+    OpenApiParameter("manager", OpenApiTypes.INT, description="Responsible manager's user id."),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Order date on or after."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Order date on or before."),
+    OpenApiParameter("currency", OpenApiTypes.STR, description="ISO 4217 code."),
+    OpenApiParameter(
+        "q", OpenApiTypes.STR, description="Number, customer name or tax id, reference."
+    ),
+]
+
+
+class OrderListCreateView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_list",
+        tags=ORDERS,
+        parameters=LIST_PARAMETERS,
+        responses={200: s.OrderListItemSerializer(many=True), **ERROR_RESPONSES},
+        description="Orders the user may see. Unknown parameters are refused "
+        "(`filter_unknown`), a reversed date range too (`date_range_reversed`).",
+    )
+    def get(self, request: Request) -> Response:
+        filters: dict[str, Any] = {}
+        for key, values in request.query_params.lists():
+            if key in PAGINATION_PARAMS:
+                continue
+            if key == "status":
+                values = [v.strip() for value in values for v in value.split(",") if v.strip()]
+            filters[key] = values if len(values) != 1 else values[0]
+        orders = selectors.order_list_for(user=request.user, filters=filters)
+        page = self.paginate_queryset(orders)
+        return self.get_paginated_response(s.OrderListItemSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="orders_create",
+        tags=ORDERS,
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.OrderCreateInputSerializer,
+        responses={201: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Enter a draft order. Header values not sent come from the customer's "
+        "default (or the given) contract; a value sent that differs from the contract needs "
+        "the user's right on that term (`term_change_forbidden`).",
+    )
+    def post(self, request: Request) -> Response:
+        def create() -> Response:
+            data = dict(parse(s.OrderCreateInputSerializer, request))
+            order = services.order_create(
+                by=request.user,
+                customer=data.pop("customer"),
+                lines=data.pop("lines", []),
+                **data,
+            )
+            return order_response(request, order.pk, code=CREATED)
+
+        return idempotent(request, scope="orders.create", handler=create)
+
+
+class OrderDetailView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_retrieve",
+        tags=ORDERS,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return order_response(request, pk)
+
+    @extend_schema(
+        operation_id="orders_partial_update",
+        tags=ORDERS,
+        request=s.OrderHeaderInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Change header values of a draft (`order_not_editable` otherwise).",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        header = parse(s.OrderHeaderInputSerializer, request)
+        services.order_update(by=request.user, order=pk, **header)
+        return order_response(request, pk)
+
+
+class OrderLinesView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_lines_create",
+        tags=ORDERS,
+        request=s.LineInputSerializer,
+        responses={201: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Add a line to a draft; answers with the whole order.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        line = parse(s.LineInputSerializer, request)
+        services.order_line_add(by=request.user, order=pk, line=line)
+        return order_response(request, pk, code=CREATED)
+
+
+class OrderLineDetailView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_lines_partial_update",
+        tags=ORDERS,
+        request=s.LineChangesInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+    )
+    def patch(self, request: Request, pk: int, line_id: int) -> Response:
+        ensure_visible(request.user, pk)
+        changes = parse(s.LineChangesInputSerializer, request)
+        services.order_line_update(by=request.user, order=pk, line_id=line_id, **changes)
+        return order_response(request, pk)
+
+    @extend_schema(
+        operation_id="orders_lines_destroy",
+        tags=ORDERS,
+        request=None,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Remove a line from a draft; answers with the whole order.",
+    )
+    def delete(self, request: Request, pk: int, line_id: int) -> Response:
+        ensure_visible(request.user, pk)
+        services.order_line_remove(by=request.user, order=pk, line_id=line_id)
+        return order_response(request, pk)
+
+
+class OrderConfirmView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_confirm",
+        tags=ORDERS,
+        request=None,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Confirm a draft; the exchange rate is fixed at today's rate.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        services.order_confirm(by=request.user, order=pk)
+        return order_response(request, pk)
+
+
+class OrderCancelView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_cancel",
+        tags=ORDERS,
+        request=s.OrderCancelInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        data = parse(s.OrderCancelInputSerializer, request)
+        services.order_cancel(
+            by=request.user, order=pk, reason=data["reason"], comment=data.get("comment", "")
+        )
+        return order_response(request, pk)
+
+
+class OrderCloseView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_close",
+        tags=ORDERS,
+        request=None,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        services.order_close(by=request.user, order=pk)
+        return order_response(request, pk)
+
+
+class OrderAmendmentsView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_amend",
+        tags=ORDERS,
+        request=s.OrderAmendInputSerializer,
+        responses={201: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Change a confirmed order explicitly, with a reason: a new revision.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        data = parse(s.OrderAmendInputSerializer, request)
+        update = {}
+        for change in data.get("update", []):
+            change = dict(change)
+            update[change.pop("id")] = change
+        services.order_amend(
+            by=request.user,
+            order=pk,
+            reason=data["reason"],
+            header=data.get("header") or None,
+            add=data.get("add", []),
+            update=update,
+            remove=data.get("remove", []),
+        )
+        return order_response(request, pk, code=CREATED)
+
+
+class OrderCopyView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_copy",
+        tags=ORDERS,
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.OrderCopyInputSerializer,
+        responses={201: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="A new draft with the same lines and terms at today's standard prices.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        def copy() -> Response:
+            order = selectors.order_get_for(user=request.user, pk=pk)
+            data = parse(s.OrderCopyInputSerializer, request)
+            new = services.order_copy(by=request.user, order=order, customer=data.get("customer"))
+            return order_response(request, new.pk, code=CREATED)
+
+        return idempotent(request, scope=f"orders.copy:{pk}", handler=copy)
+
+
+class OrderTimelineView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_timeline",
+        tags=ORDERS,
+        responses={200: s.OrderEventSerializer(many=True), **ERROR_RESPONSES},
+        description="Every event of the order in order: who, when, what, before -> after.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        events = selectors.order_timeline(Order(pk=pk))
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(s.OrderEventSerializer(page, many=True).data)
+
+
+class OrderSaveAsTemplateView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_save_as_template",
+        tags=TEMPLATES,
+        request=s.SaveAsTemplateInputSerializer,
+        responses={201: s.OrderTemplateSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        order = selectors.order_get_for(user=request.user, pk=pk)
+        data = parse(s.SaveAsTemplateInputSerializer, request)
+        template = services.template_from_order(
+            by=request.user, order=order, name=data["name"], shared=data["shared"]
+        )
+        return template_response(request, template.pk, code=CREATED)
+
+
+class OrderTemplateListCreateView(OrdersAPIView):
+    @extend_schema(
+        operation_id="order_templates_list",
+        tags=TEMPLATES,
+        responses={200: s.OrderTemplateSerializer(many=True), **ERROR_RESPONSES},
+        description="The user's own templates and the shared ones.",
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(template_queryset(request.user))
+        return self.get_paginated_response(s.OrderTemplateSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="order_templates_create",
+        tags=TEMPLATES,
+        request=s.OrderTemplateInputSerializer,
+        responses={201: s.OrderTemplateSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = validated(s.OrderTemplateInputSerializer, request)
+        template = services.template_save(
+            by=request.user,
+            name=serializer.validated_data["name"],
+            shared=serializer.validated_data["shared"],
+            lines=serializer.line_inputs(),
+            **serializer.terms(),
+        )
+        return template_response(request, template.pk, code=CREATED)
+
+
+class OrderTemplateDetailView(OrdersAPIView):
+    @extend_schema(
+        operation_id="order_templates_retrieve",
+        tags=TEMPLATES,
+        responses={200: s.OrderTemplateSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return template_response(request, pk)
+
+    @extend_schema(
+        operation_id="order_templates_update",
+        tags=TEMPLATES,
+        request=s.OrderTemplateInputSerializer,
+        responses={200: s.OrderTemplateSerializer, **ERROR_RESPONSES},
+        description="Replace the template's name, terms and lines (owner or administrator).",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        template = services.template_get(user=request.user, pk=pk)
+        serializer = validated(s.OrderTemplateInputSerializer, request)
+        services.template_save(
+            by=request.user,
+            template=template,
+            name=serializer.validated_data["name"],
+            shared=serializer.validated_data["shared"],
+            lines=serializer.line_inputs(),
+            **serializer.terms(),
+        )
+        return template_response(request, pk)
+
+    @extend_schema(
+        operation_id="order_templates_destroy",
+        tags=TEMPLATES,
+        request=None,
+        responses={204: OpenApiResponse(description="Deleted."), **ERROR_RESPONSES},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        template = services.template_get(user=request.user, pk=pk)
+        services.template_delete(by=request.user, template=template)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class OrderTemplateCreateOrderView(OrdersAPIView):
+    @extend_schema(
+        operation_id="order_templates_create_order",
+        tags=TEMPLATES,
+        parameters=[IDEMPOTENCY_HEADER],
+        request=s.OrderFromTemplateInputSerializer,
+        responses={201: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="A new draft for the customer with the template's lines and terms.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        def create() -> Response:
+            template = services.template_get(user=request.user, pk=pk)
+            data = parse(s.OrderFromTemplateInputSerializer, request)
+            order = services.order_create_from_template(
+                by=request.user,
+                template=template,
+                customer=data["customer"],
+                contract=data.get("contract"),
+            )
+            return order_response(request, order.pk, code=CREATED)
+
+        return idempotent(request, scope=f"orders.from_template:{pk}", handler=create)
+
+
+class CancellationReasonListView(OrdersAPIView):
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="cancellation_reasons_list",
+        tags=ORDERS,
+        responses={200: s.CancellationReasonSerializer(many=True), **ERROR_RESPONSES},
+        description="The catalogue of reasons an order is cancelled for.",
+    )
+    def get(self, request: Request) -> Response:
+        reasons = CancellationReason.objects.filter(active=True).order_by("name")
+        return Response(s.CancellationReasonSerializer(reasons, many=True).data)
