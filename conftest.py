@@ -97,23 +97,40 @@ def keep_seed_data(django_db_setup, django_db_blocker):
     """Put back the rows the data migrations seeded (currencies, roles, payment terms, the
     rights matrix...) after a `transactional_db` test, whose teardown empties every table.
 
-    Request it BEFORE `transactional_db` (first argument, or `usefixtures`) so that its
-    teardown runs after the flush. Without it, every later test in the same process that needs
-    a seeded row (a role group, "net14") fails.
+    Request it BEFORE `transactional_db` (or use `committed_db`) so that its teardown runs
+    after the flush. Without it, every later test in the same process that needs a seeded
+    row (a role group, "net14") fails.
     """
+    from django.contrib.contenttypes.models import ContentType
     from django.core.management import call_command
 
     with django_db_blocker.unblock():
         saved = connection.creation.serialize_db_to_string()
+    # Django's flush after a serialized-rollback test then skips re-creating content types
+    # and permissions (the slow part); see committed_db
+    had_contents = hasattr(connection, "_test_serialized_contents")
+    previous = getattr(connection, "_test_serialized_contents", None)
+    connection._test_serialized_contents = saved
     yield
     with django_db_blocker.unblock():
-        # the test's flush re-created content types and permissions under new ids; empty again
-        # without that signal and load the saved rows with their own ids
-        call_command(
-            "flush",
-            verbosity=0,
-            interactive=False,
-            inhibit_post_migrate=True,
-            reset_sequences=False,
-        )
+        if had_contents:
+            connection._test_serialized_contents = previous
+        else:
+            del connection._test_serialized_contents
+        if ContentType.objects.exists():
+            # the flush re-created content types and permissions under new ids: empty the
+            # tables again without that signal, then load the saved rows with their own ids
+            call_command(
+                "flush",
+                verbosity=0,
+                interactive=False,
+                inhibit_post_migrate=True,
+                reset_sequences=False,
+            )
         connection.creation.deserialize_db_from_string(saved)
+
+
+@pytest.fixture
+def committed_db(keep_seed_data, transactional_db, django_db_serialized_rollback):
+    """`transactional_db` (real commits: threads, retries, locks) that leaves the seeded rows
+    as it found them for the tests that follow."""

@@ -50,10 +50,11 @@ def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """{field: {"from": old, "to": new}} for the fields whose value changed."""
+    """{field: {"from": old, "to": new}} for the fields whose value changed (a field only in
+    `before` was removed: "to" is None)."""
     return {
         k: {"from": before.get(k), "to": after.get(k)}
-        for k in after
+        for k in {**before, **after}
         if before.get(k) != after.get(k)
     }
 
@@ -70,7 +71,9 @@ def hash_payload(e: Event) -> dict[str, Any]:
         "action": e.action,
         "object_type": e.object_type,
         "object_id": e.object_id,
+        "object_repr": e.object_repr,
         "actor_id": e.actor_id,
+        "actor_name": e.actor_name,
         "occurred_at": e.occurred_at.astimezone(dt.UTC).isoformat(),
         "changes": e.changes,
         "data": e.data,

@@ -56,9 +56,15 @@ def rate_for(currency: str, on: dt.date) -> Decimal:
 def exchange_rate_set(
     *, currency: str, date: dt.date, rate: Decimal, units: int = 1
 ) -> ExchangeRate:
-    """Record the rate of a day (replaces that day's rate)."""
+    """Record the rate of a day (replaces that day's rate).
+
+    Raises `currency_unknown`, `rate_not_positive`, `units_not_positive`.
+    """
+    currency = currency_get(currency).code
     if rate <= 0:
         raise ValidationFailed(_("A rate must be positive."), code="rate_not_positive")
+    if units < 1:
+        raise ValidationFailed(_("Units must be at least 1."), code="units_not_positive")
     obj, _created = ExchangeRate.objects.update_or_create(
         currency_id=currency, date=date, defaults={"rate": rate, "units": units}
     )

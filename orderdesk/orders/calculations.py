@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from orderdesk.core.money import HUNDRED, ZERO, quantize
 
@@ -68,13 +68,15 @@ def net_price(price: Decimal, *, vat_rate: Decimal, includes_vat: bool) -> Decim
 
 
 def decimal_fits(value: Decimal, *, max_digits: int, places: int) -> bool:
-    """Whether `value` can be stored in a DECIMAL(max_digits, places) without rounding."""
-    _sign, digits, exp = value.as_tuple()
-    if not isinstance(exp, int):
+    """Whether `value` can be stored in a DECIMAL(max_digits, places) without rounding.
+
+    By value, not by notation: "1.2000" fits three places, "0" fits DECIMAL(1, 1)."""
+    context = Context(prec=max_digits, traps=[InvalidOperation])
+    try:
+        stored = value.quantize(Decimal(1).scaleb(-places), context=context)
+    except InvalidOperation:  # more digits than the column holds, or not finite
         return False
-    frac = max(0, -exp)
-    whole = max(0, len(digits) + exp)
-    return frac <= places and whole <= max_digits - places
+    return stored == value
 
 
 def schedule_excess(quantity: Decimal, scheduled: Iterable[Decimal]) -> Decimal:

@@ -367,6 +367,18 @@ def price_line(line: OrderLine, order: Order) -> None:
         currency=order.currency_id,
     )
     line.net_amount, line.vat_amount, line.gross_amount = amounts.net, amounts.vat, amounts.gross
+    check_amount(line.gross_amount)
+
+
+def check_amount(value: Decimal, field_name: str = "gross_amount") -> None:
+    """An amount must fit its DECIMAL(18, 2) column (`amount_too_large`), else the database
+    refuses it with an error instead of an answer."""
+    if not calc.decimal_fits(value, max_digits=18, places=2):
+        raise ValidationFailed(
+            _("The amount %(a)s is too large.") % {"a": value},
+            code="amount_too_large",
+            fields={field_name: str(value)},
+        )
 
 
 def set_totals(order: Order, lines: list[OrderLine]) -> None:
@@ -382,6 +394,8 @@ def set_totals(order: Order, lines: list[OrderLine]) -> None:
         base.vat,
         base.gross,
     )
+    check_amount(order.gross_amount)
+    check_amount(order.base_gross_amount, "base_gross_amount")
 
 
 def build_lines(

@@ -239,7 +239,13 @@ def apply_changes(
             else:
                 setattr(order, name, value)
         if any(k in values for k in ("currency", "order_date", "price_list", "contract")):
-            new_rate = c.order_rate(order.currency_id, order.order_date)
+            if order.status == OrderStatus.DRAFT:
+                new_rate = c.order_rate(order.currency_id, order.order_date)
+            elif order.currency_id != old_currency:
+                # an amendment to another currency fixes that currency's rate of today
+                new_rate = c.order_rate(order.currency_id, timezone.localdate())
+            else:  # the rate fixed at confirmation stays
+                new_rate = order.exchange_rate
             if order.contract and not order.contract.valid_on(order.order_date):
                 contract_for_order(
                     customer=order.customer, contract=order.contract, on=order.order_date
