@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "orderdesk.catalog",
     "orderdesk.customers",
     "orderdesk.pricing",
+    "orderdesk.receivables",
     "orderdesk.orders",
+    "orderdesk.billing",
     "orderdesk.demo",
 ]
 
@@ -145,6 +147,7 @@ USE_TZ = True
 
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", REPO_DIR / "staticfiles"))
 if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing root

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "catalog"
-urlpatterns: list = []
+urlpatterns = [
+    path("products/", views.ProductListView.as_view(), name="products"),
+    path("products/<int:pk>/", views.ProductDetailView.as_view(), name="product"),
+]

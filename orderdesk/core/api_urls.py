@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .api_views import CurrencyViewSet, ExchangeRateViewSet
+
+router = SimpleRouter()
+router.register("currencies", CurrencyViewSet, basename="currency")
+router.register("exchange-rates", ExchangeRateViewSet, basename="exchange-rate")
+
+urlpatterns = router.urls

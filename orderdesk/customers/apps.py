@@ -6,3 +6,6 @@ class CustomersConfig(AppConfig):
     name = "orderdesk.customers"
     label = "customers"
     verbose_name = _("Customers and trade terms")
+
+    def ready(self):
+        from . import registrations  # noqa: F401  (navigation)

@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "pricing"
-urlpatterns: list = []
+urlpatterns = [
+    path("contracts/new/", views.ContractFormView.as_view(), name="contract_create"),
+    path("contracts/<int:pk>/edit/", views.ContractFormView.as_view(), name="contract_edit"),
+    path("price-lists/", views.PriceListListView.as_view(), name="price_lists"),
+    path("price-lists/<int:pk>/", views.PriceListDetailView.as_view(), name="price_list"),
+    path(
+        "price-lists/<int:pk>/items/new/",
+        views.PriceItemFormView.as_view(),
+        name="price_item_add",
+    ),
+    path(
+        "price-lists/<int:pk>/items/<int:item_pk>/edit/",
+        views.PriceItemFormView.as_view(),
+        name="price_item_edit",
+    ),
+]

@@ -15,7 +15,7 @@ from orderdesk.core.errors import ValidationFailed
 from orderdesk.core.services import rate_for
 from orderdesk.customers.models import Customer
 
-from .models import Contract, PriceList, PriceListItem
+from ..models import Contract, PriceList, PriceListItem
 
 PRICE_EXP = Decimal("0.0001")
 
