@@ -1,0 +1,43 @@
+"""The order pages (server-rendered, htmx for the parts that change in place)."""
+
+from .amend import order_amend
+from .card import (
+    line_add,
+    line_remove,
+    line_schedule,
+    line_update,
+    order_cancel,
+    order_close,
+    order_confirm,
+    order_copy,
+    order_detail,
+    order_header,
+    order_save_template,
+)
+from .entry import create_terms, customer_options, line_row, order_create, product_options
+from .listing import OrderListView
+from .order_templates import template_delete, template_list, template_use
+
+__all__ = [
+    "OrderListView",
+    "create_terms",
+    "customer_options",
+    "line_add",
+    "line_remove",
+    "line_row",
+    "line_schedule",
+    "line_update",
+    "order_amend",
+    "order_cancel",
+    "order_close",
+    "order_confirm",
+    "order_copy",
+    "order_create",
+    "order_detail",
+    "order_header",
+    "order_save_template",
+    "product_options",
+    "template_delete",
+    "template_list",
+    "template_use",
+]
