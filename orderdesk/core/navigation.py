@@ -38,8 +38,12 @@ def menu_for(request) -> list[dict]:
             {
                 "label": item.label,
                 "url": url,
-                "active": request.path.startswith(url),
+                "active": False,
                 "badge": item.badge(request) if item.badge else None,
             }
         )
+    # the longest matching prefix is the current section (/orders/templates/ is not /orders/)
+    matching = [i for i in items if request.path.startswith(i["url"])]
+    if matching:
+        max(matching, key=lambda i: len(i["url"]))["active"] = True
     return items

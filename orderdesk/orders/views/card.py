@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from orderdesk.core.errors import DomainError
+from orderdesk.core.panels import render_panels
 
 from .. import services
 from ..choices import TRANSITIONS, OrderAction, Term
@@ -121,6 +122,8 @@ def card_context(request, order: Order, **extra) -> dict[str, Any]:
             "cancel_form": CancelForm(),
             "template_form": TemplateSaveForm(initial={"name": order.number}),
             "open_panel": "",
+            # documents, payments, deviations, credit ... registered by the apps above orders
+            "panels": render_panels("order_card", request, order),
         }
     )
     if actions[OrderAction.EDIT]:
