@@ -109,22 +109,32 @@ def template_save(
 
 
 def template_from_order(*, by, order: Order, name: str, shared: bool = False) -> OrderTemplate:
-    """Save an order's lines and terms as a template."""
+    """Save an order's lines as a template, with the terms the order set apart from its contract.
+
+    Terms the order took from its contract are not stored: a template made from a standard
+    order then fits any customer, whose own contract fills them. A deliberate deviation (say,
+    prepayment instead of the contract's deferral) stays in the template and applies under the
+    rights of whoever uses it.
+    """
     lines = [
         c.LineInput(
             product=li.product_id, quantity=li.quantity, discount_percent=li.discount_percent
         )
         for li in order.lines.all()
     ]
+    contract = order.contract
+    terms = {
+        k: getattr(order, f"{k}_id")
+        for k in TEMPLATE_TERMS
+        if contract is None or getattr(order, f"{k}_id") != getattr(contract, f"{k}_id")
+    }
     return template_save(
         by=by,
         name=name,
         lines=lines,
         shared=shared,
-        payment_terms=order.payment_terms_id,
-        payment_method=order.payment_method_id,
-        delivery_method=order.delivery_method_id,
         partial_shipment_allowed=order.partial_shipment_allowed,
+        **terms,
     )
 
 

@@ -1196,7 +1196,8 @@ def test_template_from_an_order_and_who_may_change_it(manager, other_manager, dr
     assert list(template.lines.values_list("product", "quantity")) == [
         (draft.lines.get().product_id, D("3"))
     ]
-    assert template.payment_terms == draft.payment_terms
+    # the draft's terms came from its contract: the template leaves them to each customer's own
+    assert template.payment_terms is None and template.payment_method is None
 
     with refused("template_not_found", 404):
         template_get(user=other_manager, pk=template.pk)
@@ -1204,6 +1205,23 @@ def test_template_from_an_order_and_who_may_change_it(manager, other_manager, dr
         template_delete(by=other_manager, template=template)
     template_delete(by=manager, template=template)
     assert not OrderTemplate.objects.filter(pk=template.pk).exists()
+
+
+def test_a_template_of_a_standard_order_fits_a_customer_with_other_terms(
+    manager, draft, price_list, product
+):
+    # given a template saved from an order on its contract's terms
+    template = template_from_order(by=manager, order=draft, name="Стандарт")
+    # and another customer of the same manager whose contract prepays 100 %
+    other = CustomerFactory(short_name="Бета", manager=manager)
+    ContractFactory(
+        customer=other, number="7/2026", price_list=price_list, payment_terms=terms("prepay100")
+    )
+    # when the manager (without the payment-terms right) uses the template for that customer
+    order = order_create_from_template(by=manager, template=template, customer=other)
+    # then the order takes that customer's contract terms
+    assert order.payment_terms == terms("prepay100")
+    assert order.lines.get().product == product
 
 
 def test_template_save_refuses_bad_templates(manager, product):
