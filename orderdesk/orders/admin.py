@@ -31,15 +31,34 @@ class ReadOnlyInline(admin.TabularInline):
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = ["position", "product", "quantity", "unit_price", "discount_percent", "vat_rate",
-              "net_amount", "vat_amount", "gross_amount", "price_source"]
+    fields = [
+        "position",
+        "product",
+        "quantity",
+        "unit_price",
+        "discount_percent",
+        "vat_rate",
+        "net_amount",
+        "vat_amount",
+        "gross_amount",
+        "price_source",
+    ]
     readonly_fields = fields
 
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "order_date", "customer", "status", "fulfillment_status",
-                    "payment_status", "gross_amount", "currency", "manager"]
+    list_display = [
+        "number",
+        "order_date",
+        "customer",
+        "status",
+        "fulfillment_status",
+        "payment_status",
+        "gross_amount",
+        "currency",
+        "manager",
+    ]
     list_filter = ["status", "fulfillment_status", "payment_status", "currency"]
     search_fields = ["number", "customer__short_name", "customer__tax_id", "customer_reference"]
     date_hierarchy = "order_date"
