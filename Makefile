@@ -16,6 +16,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 setup: $(STAMP)
+	@$(BIN)/orderdesk compilemessages -v0 --ignore '.venv*' --ignore node_modules
 
 migrate: setup
 	$(BIN)/orderdesk migrate --noinput -v0
@@ -25,7 +26,6 @@ demo: migrate
 
 ## make run: set up, migrate, load demo data, serve on 127.0.0.1:$(PORT)
 run: demo
-	$(BIN)/orderdesk compilemessages -v0 2>/dev/null || true
 	@echo "orderdesk on http://127.0.0.1:$(PORT)/  (demo users: see README; password: demo12345)"
 	$(BIN)/orderdesk runserver 127.0.0.1:$(PORT)
 

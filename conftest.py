@@ -39,6 +39,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Debian's chromium"))
 
 
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Tests read English msgids; the Ukrainian default is tested in orderdesk/core/tests/test_i18n.py."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def on_postgres():
     if connection.vendor != "postgresql":
