@@ -40,6 +40,24 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _seed_rows(request):
+    """Make sure the data-migration rows exist before a test that uses the database, whatever
+    committed-and-flushed test ran before it in this process."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db", "live_server"} & set(
+        request.fixturenames
+    )
+    if uses_db:
+        from orderdesk.testing.seed import is_seeded, reseed
+
+        blocker = request.getfixturevalue("django_db_blocker")
+        with blocker.unblock():
+            if not is_seeded():
+                reseed()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def english(settings):
     """Tests read English msgids; the Ukrainian default is tested in orderdesk/core/tests/test_i18n.py."""
     from django.utils import translation

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("orderdesk.customers.api.urls")),
     path("", include("orderdesk.pricing.api.urls")),
     path("", include("orderdesk.orders.api.urls")),
+    path("", include("orderdesk.billing.api.urls")),
     path("", include("orderdesk.core.api_urls")),
 ]
 
@@ -27,6 +28,8 @@ urlpatterns = [
     path("customers/", include("orderdesk.customers.urls")),
     path("catalog/", include("orderdesk.catalog.urls")),
     path("pricing/", include("orderdesk.pricing.urls")),
+    path("billing/", include("orderdesk.billing.urls")),
+    path("receivables/", include("orderdesk.receivables.urls")),
 ]
 
 if settings.DEBUG:

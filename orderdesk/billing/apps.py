@@ -6,3 +6,6 @@ class BillingConfig(AppConfig):
     name = "orderdesk.billing"
     label = "billing"
     verbose_name = _("Documents and payments")
+
+    def ready(self):
+        from . import registrations  # noqa: F401  (navigation, panels, history labels)

@@ -6,3 +6,6 @@ class ReceivablesConfig(AppConfig):
     name = "orderdesk.receivables"
     label = "receivables"
     verbose_name = _("Receivables")
+
+    def ready(self):
+        from . import registrations  # noqa: F401  (customer card panel)

@@ -172,3 +172,29 @@ class ExchangeRateFactory(factory.django.DjangoModelFactory):
     currency_id = "USD"
     date = dt.date(2026, 1, 1)
     rate = Decimal("41.5")
+
+
+# --- billing (documents and payments) -------------------------------------------------------
+
+
+class CompanyProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billing.CompanyProfile"
+
+    name = "ТОВ «Будмайстер Постач»"
+    short_name = "Будмайстер"
+    tax_id = "41234567"
+    vat_number = "412345626581"
+    iban = "UA213223130000026007233566001"
+    bank_name = "АТ «ПриватБанк»"
+    address = "м. Київ, вул. Велика Васильківська, 100"
+    director_name = "Ковальчук О. П."
+    accountant_name = "Мельник Н. В."
+    cashier_name = "Шевчук І. І."
+
+
+class BillingPolicyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "billing.BillingPolicy"
+
+    is_default = True

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import ValidationFailed
 
+from .. import hooks
 from ..choices import TRANSITIONS, OrderAction, OrderStatus
 from ..models import Amendment, CancellationReason, Order
 from . import _common as c
@@ -59,6 +60,8 @@ def order_confirm(*, by, order: Order | int) -> Order:
     order.last_changed_by = by
     order.save()
     edit.flush()
+    # billing issues the prepayment invoice, credit commits the exposure, ... (same transaction)
+    hooks.emit(hooks.ORDER_CONFIRMED, by=by, order=order)
     return order
 
 
