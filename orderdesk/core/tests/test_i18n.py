@@ -41,7 +41,7 @@ def test_every_message_has_a_ukrainian_translation():
         e.split("\n")[-2:]
         for e in entries
         if not e.startswith("#~")
-        and ('msgstr ""' == e.rstrip().split("\n")[-1] and "msgid_plural" not in e)
+        and (e.rstrip().split("\n")[-1] == 'msgstr ""' and "msgid_plural" not in e)
     ]
     assert not untranslated, f"{len(untranslated)} untranslated, e.g. {untranslated[:3]}"
     fuzzy = [e for e in entries if "#, fuzzy" in e]
