@@ -293,7 +293,8 @@ def test_htmx_line_update_changes_one_field(client_as, manager, order):
     assert order.net_amount == Decimal("500.00")
 
 
-def test_htmx_line_update_accepts_a_decimal_comma(client_as, manager, order):
+def test_htmx_line_update_accepts_a_decimal_comma(client_as, manager, order, settings):
+    settings.LANGUAGE_CODE = "uk"  # a Ukrainian user writes 2,5
     line = order.lines.get()
     client_as(manager).post(
         reverse("orders:line_update", args=[order.pk, line.pk]), {"quantity": "2,5"}, headers=HTMX
