@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from .errors import ValidationFailed
@@ -74,15 +74,19 @@ def exchange_rate_set(
 def number_next(*, key: str, year: int) -> int:
     """Take the next number of series (key, year), gap-free.
 
-    The counter row is locked until the caller's transaction ends, so call it as late as
-    possible in that transaction: every other taker of the series waits on this row.
+    One statement: insert the counter row or bump it, returning the new value. The row stays
+    locked until the caller's transaction ends, so call it as late as possible in that
+    transaction: every other taker of the series waits on this row. A rollback gives the
+    number back, so the series has no gaps.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("number_next() must run inside the transaction that uses the number")
-    NumberSeries.objects.bulk_create(
-        [NumberSeries(key=key, year=year, last_value=0)], ignore_conflicts=True
-    )
-    series = NumberSeries.objects.select_for_update().get(key=key, year=year)
-    series.last_value += 1
-    series.save(update_fields=["last_value"])
-    return series.last_value
+    table = NumberSeries._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO {table} ("key", "year", "last_value") VALUES (%s, %s, 1) '
+            f'ON CONFLICT ("key", "year") DO UPDATE SET "last_value" = {table}."last_value" + 1 '
+            'RETURNING "last_value"',
+            [key, year],
+        )
+        return int(cursor.fetchone()[0])
