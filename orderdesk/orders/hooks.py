@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Callable
 
 ORDER_CONFIRMED = "order_confirmed"
+# ask(): handlers answer a question about an order; the caller collects the answers
+RELEASE_BLOCKERS = "release_blockers"  # -> a reason (str) why the order may not go to the warehouse
 
 _HANDLERS: dict[str, list[tuple[str, Callable]]] = defaultdict(list)
 
@@ -23,3 +25,13 @@ def on(event: str, name: str, handler: Callable) -> None:
 def emit(event: str, **kwargs) -> None:
     for _name, handler in _HANDLERS.get(event, []):
         handler(**kwargs)
+
+
+def ask(event: str, **kwargs) -> list:
+    """Every registered handler's answer to `event`, without the Nones."""
+    answers = []
+    for _name, handler in _HANDLERS.get(event, []):
+        answer = handler(**kwargs)
+        if answer is not None:
+            answers.append(answer)
+    return answers
