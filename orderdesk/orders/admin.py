@@ -83,8 +83,20 @@ class CancellationReasonAdmin(admin.ModelAdmin):
 
 @admin.register(TermRight)
 class TermRightAdmin(admin.ModelAdmin):
+    """Read-only here: the matrix is changed on the "Rights on terms" page (orders/term-rights/)
+    or through the API, which record every change (services.term_rights_set)."""
+
     list_display = ["role", "term"]
     list_filter = ["role", "term"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 class TemplateLineInline(admin.TabularInline):

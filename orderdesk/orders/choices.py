@@ -61,6 +61,7 @@ class Term(models.TextChoices):
     PAYMENT_METHOD = "payment_method", _("payment method")
     CURRENCY = "currency", _("currency")
     DELIVERY_TERMS = "delivery_terms", _("delivery terms")
+    MANAGER = "manager", _("responsible manager")
 
 
 # Which header field belongs to which term right.
@@ -71,4 +72,6 @@ HEADER_TERM = {
     "payment_method": Term.PAYMENT_METHOD,
     "delivery_method": Term.DELIVERY_TERMS,
     "delivery_terms": Term.DELIVERY_TERMS,
+    "manager": Term.MANAGER,
+    "discount_percent": Term.DISCOUNT,  # the order-level discount
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -200,6 +201,11 @@ class ContractChoiceField(forms.ModelChoiceField):
         return label
 
 
+class UserChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class HeaderForm(LockedFieldsMixin, forms.Form):
     """The order's header terms; the term fields follow the user's rights matrix."""
 
@@ -260,11 +266,27 @@ class HeaderForm(LockedFieldsMixin, forms.Form):
     comment = forms.CharField(
         label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
+    manager = UserChoiceField(
+        label=_("Responsible manager"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=None,
+    )
+    discount_percent = decimal_field(_("Order discount, %"))
 
     def __init__(self, *args, user, customer: Customer | None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
         self.customer = customer
+        current = self.initial.get("manager")
+        self.fields["manager"].queryset = (
+            get_user_model()
+            .objects.filter(
+                Q(is_active=True, groups__name__in=[Role.SALES_MANAGER, Role.SALES_HEAD])
+                | Q(pk=getattr(current, "pk", current))
+            )
+            .distinct()
+        )
         if customer is not None:
             self.fields["contract"].queryset = Contract.objects.filter(
                 customer=customer, active=True
@@ -284,6 +306,8 @@ class HeaderForm(LockedFieldsMixin, forms.Form):
             return value.code if value is not None else None
         if name in ("customer_reference", "delivery_terms", "delivery_address", "comment"):
             return value or ""
+        if name == "discount_percent":
+            return value if value is not None else Decimal(0)
         return value
 
     def header_values(self) -> dict[str, Any]:
@@ -326,6 +350,8 @@ def header_initial(order: Order) -> dict[str, Any]:
         "warehouse": order.warehouse_id,
         "partial_shipment_allowed": order.partial_shipment_allowed,
         "comment": order.comment,
+        "manager": order.manager_id,
+        "discount_percent": order.discount_percent,
     }
 
 
@@ -513,7 +539,7 @@ class LineChangeForm(LockedFieldsMixin, forms.Form):
                 {
                     "quantity": line.quantity,
                     "unit_price": line.unit_price,
-                    "discount_percent": line.discount_percent,
+                    "discount_percent": line.manual_discount_percent,  # the manual part
                     "requested_delivery_date": line.requested_delivery_date,
                 },
             )
@@ -551,7 +577,10 @@ class LineChangeForm(LockedFieldsMixin, forms.Form):
         line = self.line
         out = {}
         for name, value in self.posted_changes().items():
-            if value != getattr(line, name):
+            current = (
+                line.manual_discount_percent if name == "discount_percent" else getattr(line, name)
+            )
+            if value != current:
                 out[name] = value
         return out
 

@@ -109,6 +109,14 @@ class Order(models.Model):
     warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
     partial_shipment_allowed = models.BooleanField(_("partial shipment allowed"), default=True)
     comment = models.TextField(_("comment"), blank=True)
+    discount_percent = models.DecimalField(
+        _("order discount, %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Taken off every line after its automatic and manual discounts."),
+    )
 
     net_amount = models.DecimalField(_("net amount"), **AMOUNT)
     vat_amount = models.DecimalField(_("VAT"), **AMOUNT)
@@ -116,6 +124,11 @@ class Order(models.Model):
     base_net_amount = models.DecimalField(_("net, base currency"), **AMOUNT)
     base_vat_amount = models.DecimalField(_("VAT, base currency"), **AMOUNT)
     base_gross_amount = models.DecimalField(_("total, base currency"), **AMOUNT)
+    base_granted_discount_amount = models.DecimalField(
+        _("discounts granted, base currency"),
+        help_text=_("The manual and order-level discounts in money (what the budget counts)."),
+        **AMOUNT,
+    )
 
     revision = models.PositiveIntegerField(_("revision"), default=0)
     created_by = models.ForeignKey(
@@ -157,6 +170,10 @@ class Order(models.Model):
             models.CheckConstraint(
                 condition=models.Q(exchange_rate__gt=0), name="orders_rate_positive"
             ),
+            models.CheckConstraint(
+                condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="orders_order_discount_range",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -192,7 +209,16 @@ class OrderLine(models.Model):
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("The effective discount: automatic, manual and order parts compounded."),
     )
+    auto_discount_percent = models.DecimalField(
+        _("automatic discount, %"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    manual_discount_percent = models.DecimalField(
+        _("manual discount, %"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    discount_source = models.CharField(_("discount made of"), max_length=255, blank=True)
+    discount_breakdown = models.JSONField(_("discount breakdown"), default=dict, blank=True)
     vat_rate = models.DecimalField(_("VAT rate, %"), max_digits=5, decimal_places=2)
     net_amount = models.DecimalField(_("net amount"), **AMOUNT)
     vat_amount = models.DecimalField(_("VAT"), **AMOUNT)
@@ -220,6 +246,15 @@ class OrderLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(discount_percent__gte=0, discount_percent__lte=100),
                 name="orders_line_discount_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    auto_discount_percent__gte=0,
+                    auto_discount_percent__lte=100,
+                    manual_discount_percent__gte=0,
+                    manual_discount_percent__lte=100,
+                ),
+                name="orders_line_discount_parts_range",
             ),
             models.CheckConstraint(
                 condition=models.Q(

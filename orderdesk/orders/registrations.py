@@ -13,6 +13,7 @@ from orderdesk.core.navigation import register_nav
 from orderdesk.core.panels import register_panel
 from orderdesk.core.roles import Role
 
+from .deviations import deviations_panel
 from .permissions import can_sell_to
 from .selectors import order_list_for
 
@@ -32,6 +33,7 @@ ACTION_LABELS = {
     "orders.template.created": _("Template created"),
     "orders.template.changed": _("Template changed"),
     "orders.template.deleted": _("Template deleted"),
+    "orders.term_rights.changed": _("Rights on order terms changed"),
 }
 
 TEMPLATE_ROLES = (Role.SALES_MANAGER, Role.SALES_HEAD, Role.ADMINISTRATOR)
@@ -68,4 +70,14 @@ register_panel(
     template="orders/panels/_customer_orders.html",
     context=customer_orders_panel,
     order=20,
+)
+register_nav(
+    "term_rights", _("Rights on terms"), "orders:term_rights", order=90, roles=(Role.ADMINISTRATOR,)
+)
+register_panel(
+    "order_card",
+    "deviations",
+    template="orders/panels/_deviations.html",
+    context=deviations_panel,
+    order=5,
 )

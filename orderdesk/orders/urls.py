@@ -25,4 +25,6 @@ urlpatterns = [
     path("<int:pk>/copy/", views.order_copy, name="copy"),
     path("<int:pk>/save-template/", views.order_save_template, name="save_template"),
     path("<int:pk>/amend/", views.order_amend, name="amend"),
+    path("<int:pk>/deviations/", views.order_deviations, name="deviations"),
+    path("term-rights/", views.term_rights, name="term_rights"),
 ]

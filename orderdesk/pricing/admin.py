@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.translation import gettext as _
 
-from orderdesk.core.admin import ServiceAdminMixin
+from orderdesk.core.admin import ServiceAdminMixin, adopt
+from orderdesk.core.errors import DomainError
 
 from . import services
-from .models import Contract, PriceList, PriceListItem
+from .models import (
+    Contract,
+    ContractPrice,
+    DiscountBudget,
+    DiscountPolicy,
+    PriceImport,
+    PriceList,
+    PriceListItem,
+    PricingLimits,
+    RoleDiscountCap,
+)
 from .selectors import overlapping_prices
 
 
@@ -56,8 +68,8 @@ class PriceListAdmin(ServiceAdminMixin, admin.ModelAdmin):
     create_service = staticmethod(services.price_list_create)
     update_service = staticmethod(services.price_list_update)
     update_kwarg = "price_list"
-    list_display = ["code", "name", "currency", "prices_include_vat", "active"]
-    list_filter = ["active", "currency", "prices_include_vat"]
+    list_display = ["code", "name", "currency", "kind", "prices_include_vat", "active"]
+    list_filter = ["active", "kind", "currency", "prices_include_vat"]
     search_fields = ["code", "name"]
     filter_horizontal = ["customer_groups"]
 
@@ -115,3 +127,115 @@ class PriceListItemAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for item in queryset:
             services.price_item_remove(by=request.user, item=item)
+
+
+@admin.register(ContractPrice)
+class ContractPriceAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    create_service = staticmethod(services.contract_price_add)
+    update_service = staticmethod(services.contract_price_update)
+    update_kwarg = "item"
+    list_display = ["contract", "product", "price", "valid_from", "valid_to"]
+    search_fields = ["contract__number", "product__sku", "contract__customer__short_name"]
+    list_select_related = ["contract", "product"]
+    autocomplete_fields = ["contract", "product"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["contract"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def delete_model(self, request, obj):
+        services.contract_price_remove(by=request.user, item=obj)
+
+    def delete_queryset(self, request, queryset):
+        for item in queryset:
+            services.contract_price_remove(by=request.user, item=item)
+
+
+@admin.register(DiscountPolicy)
+class DiscountPolicyAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    """Tiers as JSON: [{"from": "10", "percent": "2"}, ...], thresholds rising."""
+
+    create_service = staticmethod(services.discount_policy_create)
+    update_service = staticmethod(services.discount_policy_update)
+    update_kwarg = "policy"
+    list_display = ["code", "name", "kind", "percent", "priority", "stacking", "valid_from",
+                    "valid_to", "active"]  # fmt: skip
+    list_filter = ["kind", "stacking", "active"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(PricingLimits)
+class PricingLimitsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", *services.LIMIT_FIELDS]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        adopt(obj, services.pricing_limits_update(by=request.user, **data))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, f"{exc.detail} ({exc.code})", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+@admin.register(RoleDiscountCap)
+class RoleDiscountCapAdmin(admin.ModelAdmin):
+    list_display = ["role", "max_manual_discount"]
+
+    def save_model(self, request, obj, form, change):
+        services.role_caps_set(by=request.user, caps={obj.role: obj.max_manual_discount})
+        saved = RoleDiscountCap.objects.get(role=obj.role)
+        adopt(obj, saved)
+
+    def delete_model(self, request, obj):
+        services.role_caps_set(by=request.user, caps={obj.role: None})
+
+    def delete_queryset(self, request, queryset):
+        services.role_caps_set(
+            by=request.user, caps=dict.fromkeys(queryset.values_list("role", flat=True))
+        )
+
+
+@admin.register(DiscountBudget)
+class DiscountBudgetAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    create_service = staticmethod(services.discount_budget_create)
+    update_service = staticmethod(services.discount_budget_update)
+    update_kwarg = "budget"
+    list_display = ["manager", "period_start", "period_end", "amount"]
+    list_filter = ["manager"]
+
+    def has_delete_permission(self, request, obj=None):
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def delete_model(self, request, obj):
+        services.discount_budget_remove(by=request.user, budget=obj)
+
+    def delete_queryset(self, request, queryset):
+        for budget in queryset:
+            services.discount_budget_remove(by=request.user, budget=budget)
+
+
+@admin.register(PriceImport)
+class PriceImportAdmin(admin.ModelAdmin):
+    """Uploads are made and applied on the price list page; here they are only looked at."""
+
+    list_display = ["file_name", "price_list", "mode", "status", "rows_total", "error_count",
+                    "created_by", "created_at", "applied_at"]  # fmt: skip
+    list_filter = ["status", "mode"]
+    exclude = ["content"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -10,7 +10,7 @@ from orderdesk.catalog.models import Product
 from orderdesk.core.models import Currency
 from orderdesk.customers.models import DeliveryMethod, PaymentMethod, PaymentTerms
 
-from .models import Contract, PriceList, PriceListItem
+from .models import Contract, ContractPrice, PriceImport, PriceList, PriceListItem
 
 CONTRACT_FORM_FIELDS = [
     "number",
@@ -68,6 +68,39 @@ class PriceItemForm(forms.Form):
         else:
             # a SKU box, not a select of the whole catalogue
             self.fields = {"sku": forms.CharField(label=_("SKU"), max_length=64), **self.fields}
+
+    def clean_sku(self):
+        sku = self.cleaned_data["sku"].strip()
+        product = Product.objects.filter(sku__iexact=sku).first()
+        if product is None:
+            raise forms.ValidationError(_("No product with this SKU."), code="product_unknown")
+        self.cleaned_data["product"] = product
+        return sku
+
+    def service_input(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if k != "sku"}
+
+
+class PriceImportForm(forms.Form):
+    file = forms.FileField(label=_("CSV or XLSX file"))
+    mode = forms.ChoiceField(
+        label=_("Mode"), choices=PriceImport.Mode.choices, initial=PriceImport.Mode.ADD
+    )
+
+
+class ContractPriceForm(forms.Form):
+    """An individual price of a contract: a SKU box, the price, the validity."""
+
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    price = forms.DecimalField(label=_("Price"), max_digits=18, decimal_places=4, localize=True)
+    valid_from = forms.DateField(label=_("Valid from"), required=False, widget=DATE)
+    valid_to = forms.DateField(label=_("Valid to"), required=False, widget=DATE)
+
+    def __init__(self, *args, item: ContractPrice | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if item is not None:
+            del self.fields["sku"]
+            self.initial = forms.model_to_dict(item, fields=["price", "valid_from", "valid_to"])
 
     def clean_sku(self):
         sku = self.cleaned_data["sku"].strip()

@@ -29,6 +29,7 @@ def prices_panel(request, product):
 
 
 register_nav("price_lists", _("Price lists"), "pricing:price_lists", order=40, roles=PRICE_VIEWERS)
+register_nav("discounts", _("Discounts"), "pricing:discounts", order=45, roles=PRICE_VIEWERS)
 register_panel(
     "customer_card",
     "contracts",

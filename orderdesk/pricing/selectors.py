@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.contrib.auth.models import Group
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from orderdesk.core.errors import NotFound
 from orderdesk.core.roles import Role, roles_of
 from orderdesk.customers.selectors import customer_scope
 
-from .models import Contract, PriceList, PriceListItem
+from .models import (
+    Contract,
+    ContractPrice,
+    DiscountBudget,
+    DiscountPolicy,
+    PriceImport,
+    PriceList,
+    PriceListItem,
+    PricingLimits,
+    RoleDiscountCap,
+)
 
 PRICE_VIEWERS = frozenset(
     {
@@ -119,3 +131,100 @@ def overlapping_prices(
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.order_by("valid_from")
+
+
+# --- contract prices, discount policies, limits -----------------------------------------------
+
+
+def contract_prices(*, contract: Contract, on: dt.date | None = None) -> QuerySet[ContractPrice]:
+    qs = ContractPrice.objects.filter(contract=contract).select_related("product")
+    if on is not None:
+        qs = qs.filter(valid_from__lte=on).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    return qs.order_by("product__sku", "-valid_from", "pk")
+
+
+def contract_price_get(*, contract: Contract, pk: Any) -> ContractPrice:
+    try:
+        return contract_prices(contract=contract).get(pk=int(pk))
+    except (ContractPrice.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such price."), code="price_not_found") from None
+
+
+def discount_policy_list(*, q: str = "", active: bool | None = None) -> QuerySet[DiscountPolicy]:
+    qs = DiscountPolicy.objects.select_related("customer_group", "product_group")
+    if q:
+        qs = qs.filter(Q(code__icontains=q) | Q(name__icontains=q))
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs.order_by("-priority", "code")
+
+
+def manual_discount_cap(user) -> Decimal:
+    """The largest manual discount among the user's roles' caps (0 without any)."""
+    caps = RoleDiscountCap.objects.filter(role__in=roles_of(user)).values_list(
+        "max_manual_discount", flat=True
+    )
+    return max(caps, default=Decimal("0"))
+
+
+def budget_for(*, manager_id: int, on: dt.date) -> DiscountBudget | None:
+    """The manager's discount budget whose period holds `on`."""
+    return DiscountBudget.objects.filter(
+        manager_id=manager_id, period_start__lte=on, period_end__gte=on
+    ).first()
+
+
+def budget_list() -> QuerySet[DiscountBudget]:
+    return DiscountBudget.objects.select_related("manager").order_by("manager_id", "-period_start")
+
+
+def price_import_get(*, price_list: PriceList, pk: Any) -> PriceImport:
+    try:
+        return PriceImport.objects.get(price_list=price_list, pk=int(pk))
+    except (PriceImport.DoesNotExist, ValueError, TypeError):
+        raise NotFound(_("No such import."), code="import_not_found") from None
+
+
+@dataclass(frozen=True)
+class ManagerLimits:
+    """The limits row with the manager's manual discount cap and budget of a day."""
+
+    limits: PricingLimits
+    cap: Decimal
+    budget: DiscountBudget | None
+
+
+def limits_for(*, manager, on: dt.date) -> ManagerLimits:
+    """The limits, the manager's cap (the largest among the manager's roles; 0 without one)
+    and the budget whose period holds `on`, in one query."""
+    roles = Q(role__in=Group.objects.filter(user=manager).values("name"))
+    if manager.is_superuser:
+        roles |= Q(role=Role.ADMINISTRATOR)
+    caps = RoleDiscountCap.objects.filter(roles).order_by("-max_manual_discount")
+    budgets = DiscountBudget.objects.filter(
+        manager=manager, period_start__lte=on, period_end__gte=on
+    ).order_by("period_start")
+    row = (
+        PricingLimits.objects.filter(pk=1)
+        .annotate(
+            cap=Subquery(caps.values("max_manual_discount")[:1]),
+            budget_id=Subquery(budgets.values("pk")[:1]),
+            budget_amount=Subquery(budgets.values("amount")[:1]),
+            budget_start=Subquery(budgets.values("period_start")[:1]),
+            budget_end=Subquery(budgets.values("period_end")[:1]),
+        )
+        .first()
+    )
+    if row is None:  # a database set up without the seed
+        PricingLimits.objects.get_or_create(pk=1)
+        return limits_for(manager=manager, on=on)
+    budget = None
+    if row.budget_id is not None:
+        budget = DiscountBudget(
+            pk=row.budget_id,
+            manager=manager,
+            period_start=row.budget_start,
+            period_end=row.budget_end,
+            amount=row.budget_amount,
+        )
+    return ManagerLimits(row, Decimal(row.cap) if row.cap is not None else Decimal("0"), budget)

@@ -4,6 +4,15 @@ from . import views
 
 app_name = "pricing"
 urlpatterns = [
+    path("contracts/<int:pk>/prices/", views.ContractPricesView.as_view(), name="contract_prices"),
+    path("discounts/", views.DiscountsView.as_view(), name="discounts"),
+    path("price-lists/<int:pk>/export/", views.PriceExportView.as_view(), name="price_export"),
+    path("price-lists/<int:pk>/import/", views.PriceImportView.as_view(), name="price_import"),
+    path(
+        "price-lists/<int:pk>/import/<int:import_pk>/apply/",
+        views.PriceImportApplyView.as_view(),
+        name="price_import_apply",
+    ),
     path("contracts/new/", views.ContractFormView.as_view(), name="contract_create"),
     path("contracts/<int:pk>/edit/", views.ContractFormView.as_view(), name="contract_edit"),
     path("price-lists/", views.PriceListListView.as_view(), name="price_lists"),

@@ -91,7 +91,11 @@ class LineInputSerializer(StrictInputSerializer):
     product = _id()
     quantity = _quantity()
     unit_price = _price(required=False, allow_null=True)
-    discount_percent = _discount(required=False, allow_null=True)
+    discount_percent = _discount(
+        required=False,
+        allow_null=True,
+        help_text=_("The manual discount; automatic ones come from the discount policies."),
+    )
     requested_delivery_date = serializers.DateField(required=False, allow_null=True)
     schedule = ScheduleEntryInputSerializer(many=True, required=False, max_length=MAX_LINES)
 
@@ -131,6 +135,13 @@ class OrderHeaderInputSerializer(StrictInputSerializer):
     customer_reference = serializers.CharField(required=False, allow_blank=True, max_length=64)
     comment = serializers.CharField(required=False, allow_blank=True, max_length=10_000)
     partial_shipment_allowed = serializers.BooleanField(required=False)
+    discount_percent = _discount(
+        required=False,
+        help_text=_(
+            "The order-level discount, taken off every line after its automatic and manual "
+            "discounts (the `discount` right)."
+        ),
+    )
 
 
 class OrderCreateInputSerializer(OrderHeaderInputSerializer):
@@ -244,8 +255,14 @@ class ScheduleEntrySerializer(serializers.Serializer):
 
 
 class OrderLineSerializer(serializers.ModelSerializer):
+    """A line: `price_source` says where the price came from ("contract 15/2026, individual
+    price", "list Wholesale from 2026-11-01", "entered by hand"); `discount_percent` is the
+    effective discount made of `auto_discount_percent` (policies), `manual_discount_percent`
+    and the order's discount, explained in `discount_source` and `discount_breakdown`."""
+
     product = OrderProductRefSerializer(read_only=True)
     schedule = ScheduleEntrySerializer(many=True, read_only=True)
+    discount_breakdown = serializers.JSONField(read_only=True)
 
     class Meta:
         model = OrderLine
@@ -260,6 +277,10 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "list_price",
             "price_source",
             "discount_percent",
+            "auto_discount_percent",
+            "manual_discount_percent",
+            "discount_source",
+            "discount_breakdown",
             "vat_rate",
             "net_amount",
             "vat_amount",
@@ -286,6 +307,20 @@ class OrderBaseTotalsSerializer(OrderTotalsSerializer):
 class ContractDifferenceSerializer(serializers.Serializer):
     contract = serializers.CharField(read_only=True)
     order = serializers.CharField(read_only=True)
+
+
+class DeviationSerializer(serializers.Serializer):
+    """One deviation from the standard (see orderdesk/orders/deviations.py for each kind)."""
+
+    kind = serializers.CharField(read_only=True)
+    line = serializers.IntegerField(read_only=True, allow_null=True, help_text=_("Position."))
+    line_id = serializers.IntegerField(read_only=True, allow_null=True)
+    standard = serializers.CharField(read_only=True, allow_null=True)
+    value = serializers.CharField(read_only=True, allow_null=True)
+    limit = serializers.CharField(read_only=True, allow_null=True)
+    unit = serializers.CharField(read_only=True)
+    approvers = serializers.ListField(child=serializers.CharField(), read_only=True)
+    detail = serializers.DictField(read_only=True)
 
 
 class OrderListItemSerializer(serializers.ModelSerializer):
@@ -320,7 +355,8 @@ class OrderListItemSerializer(serializers.ModelSerializer):
 class OrderDetailSerializer(serializers.ModelSerializer):
     """The order card: header, lines, totals, what differs from the contract, what may be done.
 
-    Expects `differences` and `allowed_actions` in the context (the view computes them).
+    Expects `differences`, `deviations` and `allowed_actions` in the context (the view
+    computes them).
     """
 
     customer = OrderRefSerializer(read_only=True)
@@ -339,6 +375,7 @@ class OrderDetailSerializer(serializers.ModelSerializer):
     base_totals = serializers.SerializerMethodField()
     differences_from_contract = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    deviations = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -370,6 +407,9 @@ class OrderDetailSerializer(serializers.ModelSerializer):
             "totals",
             "base_totals",
             "differences_from_contract",
+            "deviations",
+            "discount_percent",
+            "base_granted_discount_amount",
             "allowed_actions",
             "cancel_reason",
             "cancel_comment",
@@ -408,6 +448,10 @@ class OrderDetailSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.DictField(child=ContractDifferenceSerializer()))
     def get_differences_from_contract(self, order: Order) -> dict[str, dict[str, str]]:
         return self.context.get("differences", {})
+
+    @extend_schema_field(DeviationSerializer(many=True))
+    def get_deviations(self, order: Order) -> list[dict[str, Any]]:
+        return self.context.get("deviations", [])
 
     @extend_schema_field(
         serializers.ListField(child=serializers.ChoiceField(choices=OrderAction.choices))
@@ -471,3 +515,18 @@ class CancellationReasonSerializer(serializers.ModelSerializer):
         model = CancellationReason
         fields = ["id", "code", "name", "requires_text"]
         read_only_fields = fields
+
+
+class TermRightsSerializer(serializers.Serializer):
+    """The rights matrix: for each role, the terms it may change on an order."""
+
+    terms = serializers.ListField(child=serializers.CharField(), read_only=True)
+    roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    rights = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+
+
+class TermRightsInputSerializer(StrictInputSerializer):
+    rights = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField(max_length=32), max_length=20),
+        help_text=_("{role: [term, ...]}; roles not sent keep their rights."),
+    )

@@ -22,6 +22,12 @@ urlpatterns = [
         name="api-order-amendments",
     ),
     path("orders/<int:pk>/copy/", views.OrderCopyView.as_view(), name="api-order-copy"),
+    path(
+        "orders/<int:pk>/deviations/",
+        views.OrderDeviationsView.as_view(),
+        name="api-order-deviations",
+    ),
+    path("term-rights/", views.TermRightsView.as_view(), name="api-term-rights"),
     path("orders/<int:pk>/timeline/", views.OrderTimelineView.as_view(), name="api-order-timeline"),
     path(
         "orders/<int:pk>/save-as-template/",

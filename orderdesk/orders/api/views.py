@@ -21,10 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orderdesk.core.api import CREATED, ERROR_RESPONSES, IDEMPOTENCY_HEADER, idempotent
-from orderdesk.core.errors import NotFound
+from orderdesk.core.errors import NotFound, PermissionRefused
+from orderdesk.core.roles import Role, is_admin
+from orderdesk.pricing.selectors import can_view_prices
 
 from .. import selectors, services
-from ..choices import TRANSITIONS, OrderStatus
+from ..choices import TRANSITIONS, OrderStatus, Term
+from ..deviations import order_deviations
 from ..models import CancellationReason, Order, OrderTemplate, OrderTemplateLine
 from ..permissions import can_edit_order, order_scope
 from . import serializers as s
@@ -41,11 +44,19 @@ def allowed_actions(user, order: Order) -> list[str]:
     return [action for (state, action) in TRANSITIONS if state == order.status]
 
 
+def order_deviation_list(user, order: Order) -> list[dict[str, Any]]:
+    """The order's deviations for roles that work with prices (others get an empty list)."""
+    if not can_view_prices(user):
+        return []
+    return [d.as_dict() for d in order_deviations(order)]
+
+
 def order_response(request: Request, pk: int, *, code: int = status.HTTP_200_OK) -> Response:
     order = selectors.order_get_for(user=request.user, pk=pk)
     context = {
         "request": request,
         "differences": selectors.order_differences(order),
+        "deviations": order_deviation_list(request.user, order),
         "allowed_actions": allowed_actions(request.user, order),
     }
     return Response(s.OrderDetailSerializer(order, context=context).data, status=code)
@@ -457,3 +468,59 @@ class CancellationReasonListView(OrdersAPIView):
     def get(self, request: Request) -> Response:
         reasons = CancellationReason.objects.filter(active=True).order_by("name")
         return Response(s.CancellationReasonSerializer(reasons, many=True).data)
+
+
+class OrderDeviationsView(OrdersAPIView):
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="orders_deviations",
+        tags=ORDERS,
+        responses={200: s.DeviationSerializer(many=True), **ERROR_RESPONSES},
+        description="Every deviation of the order from its standard (contract, price list, "
+        "policies, limits) with its numbers and who may approve it.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        order = selectors.order_get_for(user=request.user, pk=pk)
+        return Response(order_deviation_list(request.user, order))
+
+
+def _term_rights_answer() -> dict[str, Any]:
+    return {
+        "terms": Term.values,
+        "roles": Role.values,
+        "rights": services.term_rights_matrix(),
+    }
+
+
+class TermRightsView(OrdersAPIView):
+    """The rights matrix on order terms: which role may change which term."""
+
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="term_rights_retrieve",
+        tags=ORDERS,
+        responses={200: s.TermRightsSerializer, **ERROR_RESPONSES},
+        description="Administrators only (`term_rights_forbidden`).",
+    )
+    def get(self, request: Request) -> Response:
+        if not is_admin(request.user):
+            raise PermissionRefused(
+                _("Only an administrator changes the rights on order terms."),
+                code="term_rights_forbidden",
+            )
+        return Response(_term_rights_answer())
+
+    @extend_schema(
+        operation_id="term_rights_update",
+        tags=ORDERS,
+        request=s.TermRightsInputSerializer,
+        responses={200: s.TermRightsSerializer, **ERROR_RESPONSES},
+        description="Replace the terms of the roles sent (`term_rights_forbidden`, "
+        "`role_unknown`, `term_unknown`).",
+    )
+    def put(self, request: Request) -> Response:
+        data = parse(s.TermRightsInputSerializer, request)
+        services.term_rights_set(by=request.user, rights=data["rights"])
+        return Response(_term_rights_answer())

@@ -9,6 +9,7 @@ from .entry import (
     order_update,
 )
 from .lifecycle import order_amend, order_cancel, order_close, order_confirm
+from .rights import term_rights_matrix, term_rights_set
 from .templates import (
     order_copy,
     order_create_from_template,
@@ -37,4 +38,6 @@ __all__ = [
     "template_get",
     "template_save",
     "template_scope",
+    "term_rights_matrix",
+    "term_rights_set",
 ]

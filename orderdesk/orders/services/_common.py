@@ -11,15 +11,22 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from orderdesk.audit.services import Entry, jsonable, record_many, stream_of
 from orderdesk.catalog.models import Product, Warehouse
 from orderdesk.core.errors import PermissionRefused, ValidationFailed
-from orderdesk.core.money import to_decimal
+from orderdesk.core.money import quantize, to_decimal
 from orderdesk.core.services import base_currency, currency_get, rate_for
 from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
+from orderdesk.pricing import calculations as pricing_calc
 from orderdesk.pricing.models import Contract, PriceList
-from orderdesk.pricing.services import quote_prices
+from orderdesk.pricing.services import (
+    discount_rules,
+    group_price_list,
+    product_group_lineage,
+    quote_prices,
+)
 
 from .. import calculations as calc
 from ..choices import HEADER_TERM, Term
@@ -42,6 +49,7 @@ HEADER_FIELDS = [
     "customer_reference",
     "comment",
     "partial_shipment_allowed",
+    "discount_percent",
 ]
 HEADER_SNAPSHOT = [
     "number",
@@ -58,7 +66,10 @@ LINE_SNAPSHOT = [
     "unit_price",
     "list_price",
     "price_source",
+    "auto_discount_percent",
+    "manual_discount_percent",
     "discount_percent",
+    "discount_source",
     "vat_rate",
     "net_amount",
     "vat_amount",
@@ -260,7 +271,10 @@ def resolve_products(values: list[Any]) -> list[Product]:
 
 
 def standard_terms(customer: Customer, contract: Contract | None) -> dict[str, Any]:
-    """The header an order of `customer` starts with, from the contract and the customer."""
+    """The header an order of `customer` starts with, from the contract and the customer.
+
+    The price list is the contract's; a contract without one (or no contract) takes the list
+    assigned to the customer's group."""
     values: dict[str, Any] = {
         "contract": contract,
         "currency": base_currency(),
@@ -271,6 +285,7 @@ def standard_terms(customer: Customer, contract: Contract | None) -> dict[str, A
         "delivery_terms": "",
         "delivery_address": customer.delivery_address or customer.legal_address,
         "manager": customer.manager,
+        "discount_percent": Decimal("0"),
     }
     if contract is not None:
         values.update(
@@ -281,6 +296,8 @@ def standard_terms(customer: Customer, contract: Contract | None) -> dict[str, A
             delivery_method=contract.delivery_method,
             delivery_terms=contract.delivery_terms,
         )
+    if values["price_list"] is None:
+        values["price_list"] = group_price_list(customer)
     return values
 
 
@@ -289,7 +306,9 @@ def comparable(value: Any) -> Any:
 
 
 def check_term_rights(by, before: dict[str, Any], after: dict[str, Any]) -> None:
-    """Refuse (`term_change_forbidden`, 403) a change of a term the user has no right to."""
+    """Refuse (`term_change_forbidden`, 403) a change of a term the user has no right to: the
+    commercial terms, the responsible manager (`manager` right) and the order-level discount
+    (`discount` right). Every refused field is named; nothing is changed."""
     allowed = allowed_terms(by)
     refused = {
         name: jsonable(after[name])
@@ -396,6 +415,13 @@ def set_totals(order: Order, lines: list[OrderLine]) -> None:
     )
     check_amount(order.gross_amount)
     check_amount(order.base_gross_amount, "base_gross_amount")
+    granted = pricing_calc.granted_discount(
+        ((li.quantity, li.unit_price, li.auto_discount_percent, li.net_amount) for li in lines),
+        order.currency_id,
+    )
+    order.base_granted_discount_amount = quantize(
+        granted * order.exchange_rate, settings.ORDERDESK["BASE_CURRENCY"]
+    )
 
 
 def build_lines(
@@ -429,6 +455,7 @@ def build_lines(
         on=order.order_date,
         currency=order.currency_id,
         order_rate=order.exchange_rate,
+        contract=order.contract,
     )
     result = []
     for i, (li, qty, price, discount, schedule) in enumerate(checked):
@@ -461,6 +488,7 @@ def build_lines(
                 if quote and (price is None or price == quote.price)
                 else _("entered by hand")
             ),
+            manual_discount_percent=discount,
             discount_percent=discount,
             vat_rate=product.vat_rate,
             cost_price=product.cost_price,
@@ -469,6 +497,121 @@ def build_lines(
         price_line(line, order)
         result.append((line, schedule))
     return result
+
+
+# --- discounts -----------------------------------------------------------------------------------
+
+
+STACKING_WORDS = {
+    "exclusive": gettext_lazy("alone"),
+    "additive": gettext_lazy("added"),
+    "compound": gettext_lazy("compounded"),
+}
+
+
+def _pct(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def discount_text(auto: pricing_calc.AutoDiscount, manual: Decimal, order_part: Decimal) -> str:
+    """How a line's discount is made, for people: "Wholesale 5 % (customer group) + manual
+    3 % + order 2 %"; policies an exclusive one overrode are left out."""
+    parts = []
+    for part in auto.parts:
+        if part.applied:
+            parts.append(
+                _("%(name)s %(p)s %% (%(stacking)s)")
+                % {
+                    "name": part.name,
+                    "p": _pct(part.percent),
+                    "stacking": STACKING_WORDS.get(part.stacking, part.stacking),
+                }
+            )
+    if manual:
+        parts.append(_("manual %(p)s %%") % {"p": _pct(manual)})
+    if order_part:
+        parts.append(_("order %(p)s %%") % {"p": _pct(order_part)})
+    return " + ".join(parts)[:255]
+
+
+def _kept_auto(line: OrderLine) -> pricing_calc.AutoDiscount:
+    """The automatic discount a line already has, as it was explained when it was given."""
+    parts = tuple(
+        pricing_calc.PolicyPart(
+            p.get("code", ""),
+            p.get("name", ""),
+            Decimal(p.get("percent", "0")),
+            p.get("stacking", ""),
+            bool(p.get("applied")),
+        )
+        for p in (line.discount_breakdown or {}).get("auto", [])
+    )
+    return pricing_calc.AutoDiscount(line.auto_discount_percent, parts)
+
+
+def apply_discounts(
+    order: Order, lines: list[OrderLine], *, fresh: list[OrderLine] | None = None
+) -> None:
+    """Give lines their automatic discount (the policies valid on the order date), combine it
+    with the line's manual and the order's discount, and recalculate every line.
+
+    `fresh`: the lines whose automatic discount is evaluated anew (None: all); the others keep
+    theirs (a confirmed order's untouched lines). One query for the policies, one for the
+    product groups when a policy names a group. The order amount that amount tiers read is
+    the order's lines before discounts, in the base currency.
+    """
+    if not lines:
+        return
+    evaluate = {id(line) for line in (lines if fresh is None else fresh)}
+    rules = discount_rules(order.order_date) if evaluate else []
+    lineage: dict[int, frozenset[int]] = {}
+    if any(r.product_group_id is not None for r in rules):
+        lineage = product_group_lineage({line.product.group_id for line in lines})
+    amount = sum(
+        (
+            pricing_calc.line_list_amount(li.quantity, li.unit_price, order.currency_id)
+            for li in lines
+        ),
+        Decimal(0),
+    )
+    amount_base = quantize(amount * order.exchange_rate, settings.ORDERDESK["BASE_CURRENCY"])
+    customer_group = order.customer.group_id
+    for line in lines:
+        auto = pricing_calc.NO_AUTO
+        if id(line) not in evaluate:
+            auto = _kept_auto(line)
+        elif rules:
+            auto = pricing_calc.auto_discount(
+                rules,
+                customer_group_id=customer_group,
+                product_group_ids=lineage.get(line.product.group_id, frozenset()),
+                quantity=line.quantity,
+                order_amount=amount_base,
+            )
+        line.auto_discount_percent = auto.percent
+        line.discount_percent = pricing_calc.combine_discounts(
+            auto.percent, line.manual_discount_percent, order.discount_percent
+        )
+        line.discount_source = discount_text(
+            auto, line.manual_discount_percent, order.discount_percent
+        )
+        line.discount_breakdown = {
+            "auto": [
+                {
+                    "code": p.code,
+                    "name": p.name,
+                    "percent": _pct(p.percent),
+                    "stacking": p.stacking,
+                    "applied": p.applied,
+                }
+                for p in auto.parts
+            ],
+            "auto_percent": _pct(auto.percent),
+            "manual_percent": _pct(line.manual_discount_percent),
+            "order_percent": _pct(order.discount_percent),
+            "total_percent": _pct(line.discount_percent),
+        }
+        price_line(line, order)
 
 
 def save_lines(built: list[tuple[OrderLine, list]]) -> list[OrderLine]:

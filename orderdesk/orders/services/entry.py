@@ -60,6 +60,8 @@ def _header_values(header: dict[str, Any]) -> dict[str, Any]:
             values[name] = value
         elif name == "partial_shipment_allowed":
             values[name] = bool(value)
+        elif name == "discount_percent":  # the order-level discount
+            values[name] = c.check_discount(0 if value in (None, "") else value, name)
         else:  # contract: resolved against the customer by the caller
             values[name] = value
     for name in ("payment_terms", "payment_method", "warehouse"):
@@ -88,6 +90,9 @@ def order_create(
     the order date; a term that differs from the contract needs the user's right on that term
     (`term_change_forbidden`); the currency has a rate for the date (`exchange_rate_missing`);
     each line's product is active, quantity > 0, discount 0-100, price known or entered.
+    Prices come from quote_prices (contract price, list, derived, cost-plus), automatic
+    discounts from the policies (apply_discounts); a manual or order discount above a cap is
+    not refused here: it is a deviation (orders.deviations).
     """
     customer = c.resolve_customer(customer)
     if not can_sell_to(by, customer):
@@ -126,6 +131,7 @@ def order_create(
         **values,
     )
     built = c.build_lines(order, list(lines), by=by)
+    c.apply_discounts(order, [line for line, _s in built])
     c.set_totals(order, [line for line, _s in built])
     order.number = order_number(on.year)
     order.save()
@@ -179,6 +185,7 @@ def _reprice(order: Order, lines: list[OrderLine], *, old_rate: Decimal, old_cur
         on=order.order_date,
         currency=order.currency_id,
         order_rate=order.exchange_rate,
+        contract=order.contract,
     )
     for line in lines:
         quote = quotes.get(line.product_id)
@@ -197,6 +204,26 @@ def _reprice(order: Order, lines: list[OrderLine], *, old_rate: Decimal, old_cur
         c.price_line(line, order)
 
 
+# Line fields an edit may change (saved in one bulk update).
+LINE_SAVE_FIELDS = [
+    "quantity",
+    "unit_price",
+    "list_price",
+    "price_source",
+    "auto_discount_percent",
+    "manual_discount_percent",
+    "discount_percent",
+    "discount_source",
+    "discount_breakdown",
+    "net_amount",
+    "vat_amount",
+    "gross_amount",
+    "requested_delivery_date",
+]
+# Header fields whose change prices the lines again.
+REPRICING_FIELDS = ("currency", "order_date", "price_list", "contract")
+
+
 def apply_changes(
     edit: c.Edit,
     *,
@@ -205,14 +232,24 @@ def apply_changes(
     update: dict[int, dict[str, Any]] | None = None,
     remove: list[int] | tuple = (),
 ) -> bool:
-    """Apply header and line changes to a locked order, record before -> after; True if anything changed."""
+    """Apply header and line changes to a locked order, record before -> after; True if
+    anything changed.
+
+    Lines are priced again when anything that prices them changes (a line added, removed or
+    changed, the currency, date, price list, contract or the order discount): on a draft every
+    line's automatic discount is evaluated anew (amount tiers read the whole order); on a
+    confirmed order only the lines the amendment touches are, the others keep theirs. Every
+    line whose price, discount or amounts moved gets a `orders.line.changed` event.
+    """
     order, by = edit.order, edit.by
     lines = {
         line.pk: line for line in order.lines.select_related("product").prefetch_related("schedule")
     }
+    before_lines = {pk: c.line_snapshot(line) for pk, line in lines.items()}
     before_header = snapshot(order, c.HEADER_SNAPSHOT)
     changed = False
     reprice = False
+    reprice_all = False
 
     if header:
         given = _header_values(header)
@@ -233,12 +270,13 @@ def apply_changes(
         c.check_term_rights(by, {**current, **implied}, given)
         values = {**implied, **given}
         old_rate, old_currency = order.exchange_rate, order.currency_id
+        old_discount = order.discount_percent
         for name, value in values.items():
             if name == "currency":
                 order.currency_id = value
             else:
                 setattr(order, name, value)
-        if any(k in values for k in ("currency", "order_date", "price_list", "contract")):
+        if any(k in values for k in REPRICING_FIELDS):
             if order.status == OrderStatus.DRAFT:
                 new_rate = c.order_rate(order.currency_id, order.order_date)
             elif order.currency_id != old_currency:
@@ -253,43 +291,60 @@ def apply_changes(
             order.exchange_rate = new_rate
             if lines:
                 _reprice(order, list(lines.values()), old_rate=old_rate, old_currency=old_currency)
-                reprice = True
+                reprice = reprice_all = True
+        if order.discount_percent != old_discount:
+            reprice = True
 
     for pk in remove:
-        line = lines.pop(_line_pk(pk, lines), None)
+        key = _line_pk(pk, lines)
+        line = lines.pop(key)
         if line.shipped_quantity > 0:
             raise ValidationFailed(
                 _("Line %(p)s has shipments and cannot be removed.") % {"p": line.position},
                 code="line_has_shipments",
                 fields={"line": pk},
             )
-        edit.add("orders.line.removed", line, diff(c.line_snapshot(line), {}))
+        edit.add("orders.line.removed", line, diff(before_lines.pop(key), {}))
         line.delete()
-        changed = True
+        changed = reprice = True
 
+    touched: list[int] = []
     for pk, changes in (update or {}).items():
-        line = lines[_line_pk(pk, lines)]
-        if _update_line(edit, line, changes):
-            changed = True
+        key = _line_pk(pk, lines)
+        _update_line(edit, lines[key], changes)
+        touched.append(key)
+        reprice = True
 
-    if reprice:
-        OrderLine.objects.bulk_update(
-            list(lines.values()),
-            [
-                "unit_price",
-                "list_price",
-                "price_source",
-                "net_amount",
-                "vat_amount",
-                "gross_amount",
-            ],
-        )
-        changed = True
-
+    new_lines: list[tuple[OrderLine, list]] = []
     if add:
         start = (max((li.position for li in lines.values()), default=0)) + 1
-        built = c.build_lines(order, list(add), by=by, first_position=start)
-        for line in c.save_lines(built):
+        new_lines = c.build_lines(order, list(add), by=by, first_position=start)
+        reprice = True
+
+    if reprice:
+        every = [*lines.values(), *(line for line, _s in new_lines)]
+        if order.status == OrderStatus.DRAFT or reprice_all:
+            fresh = None
+        else:
+            fresh = [lines[k] for k in touched] + [line for line, _s in new_lines]
+        c.apply_discounts(order, every, fresh=fresh)
+
+    order_of_events = touched + sorted(
+        (k for k in lines if k not in touched), key=lambda k: lines[k].position
+    )
+    dirty = []
+    for key in order_of_events:
+        line = lines[key]
+        delta = diff(before_lines[key], c.line_snapshot(line))
+        if delta:
+            dirty.append(line)
+            edit.add("orders.line.changed", line, delta)
+    if dirty:
+        OrderLine.objects.bulk_update(dirty, LINE_SAVE_FIELDS)
+        changed = True
+
+    if new_lines:
+        for line in c.save_lines(new_lines):
             lines[line.pk] = line
             edit.add("orders.line.added", line, diff({}, c.line_snapshot(line)))
         changed = True
@@ -327,7 +382,9 @@ LINE_EDITABLE = {
 }
 
 
-def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> bool:
+def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> None:
+    """Check and apply one line's changes in memory (the schedule is replaced at once); the
+    caller prices, records and saves the line."""
     unknown = set(changes) - LINE_EDITABLE
     if unknown:
         raise ValidationFailed(
@@ -336,7 +393,6 @@ def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> bool
             fields=dict.fromkeys(unknown, "unknown"),
         )
     order, by = edit.order, edit.by
-    before = c.line_snapshot(line)
     idx = line.position
     if "quantity" in changes:
         qty = c.check_quantity(changes["quantity"], f"lines[{idx}].quantity")
@@ -357,6 +413,7 @@ def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> bool
                 on=order.order_date,
                 currency=order.currency_id,
                 order_rate=order.exchange_rate,
+                contract=order.contract,
             ).get(line.product_id)
             if quote is not None:
                 line.unit_price = line.list_price = quote.price
@@ -366,14 +423,25 @@ def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> bool
         if price != line.unit_price:
             c.check_line_rights(by, index=idx, price_changed=True, discount_changed=False)
             line.unit_price = price
-            line.price_source = (
-                before["price_source"] if price == line.list_price else _("entered by hand")
-            )
-    if "discount_percent" in changes:
+            if price != line.list_price:
+                line.price_source = _("entered by hand")
+            else:  # back to the standard price: say again where it comes from
+                quote = quote_prices(
+                    price_list=order.price_list,
+                    products=[line.product],
+                    quantities={line.product_id: line.quantity},
+                    on=order.order_date,
+                    currency=order.currency_id,
+                    order_rate=order.exchange_rate,
+                    contract=order.contract,
+                ).get(line.product_id)
+                if quote is not None and quote.price == price:
+                    line.price_source = quote.source
+    if "discount_percent" in changes:  # the manual part
         discount = c.check_discount(changes["discount_percent"], f"lines[{idx}].discount_percent")
-        if discount != line.discount_percent:
+        if discount != line.manual_discount_percent:
             c.check_line_rights(by, index=idx, price_changed=False, discount_changed=True)
-            line.discount_percent = discount
+            line.manual_discount_percent = discount
     if "requested_delivery_date" in changes:
         line.requested_delivery_date = changes["requested_delivery_date"]
     schedule = None
@@ -381,20 +449,12 @@ def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> bool
         schedule = c.check_schedule(changes["schedule"], line.quantity, idx)
     elif "quantity" in changes:
         c.check_schedule([(e.date, e.quantity) for e in line.schedule.all()], line.quantity, idx)
-    c.price_line(line, order)
     if schedule is not None:
         DeliveryScheduleEntry.objects.filter(line=line).delete()
         DeliveryScheduleEntry.objects.bulk_create(
             [DeliveryScheduleEntry(line=line, date=d, quantity=q) for d, q in schedule]
         )
         line._schedule = schedule
-    else:
-        line._schedule = [(e.date, e.quantity) for e in line.schedule.all()]
-    delta = diff(before, c.line_snapshot(line))
-    if delta:
-        line.save()
-        edit.add("orders.line.changed", line, delta)
-    return bool(delta)
 
 
 @atomic_with_retry

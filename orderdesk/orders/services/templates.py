@@ -118,7 +118,10 @@ def template_from_order(*, by, order: Order, name: str, shared: bool = False) ->
     """
     lines = [
         c.LineInput(
-            product=li.product_id, quantity=li.quantity, discount_percent=li.discount_percent
+            # the manual part: automatic discounts are given again by the policies
+            product=li.product_id,
+            quantity=li.quantity,
+            discount_percent=li.manual_discount_percent,
         )
         for li in order.lines.all()
     ]
@@ -187,7 +190,7 @@ def order_copy(*, by, order: Order, customer: Any = None, **header: Any) -> Orde
                 product=li.product_id,
                 quantity=li.quantity,
                 unit_price=li.unit_price if manual else None,
-                discount_percent=li.discount_percent or None,
+                discount_percent=li.manual_discount_percent or None,
             )
         )
     terms: dict[str, Any] = {}

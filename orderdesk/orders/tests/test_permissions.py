@@ -27,7 +27,15 @@ from orderdesk.testing.factories import (
     UserFactory,
 )
 
-ALL_TERMS = {"price", "discount", "payment_terms", "payment_method", "currency", "delivery_terms"}
+ALL_TERMS = {
+    "price",
+    "discount",
+    "payment_terms",
+    "payment_method",
+    "currency",
+    "delivery_terms",
+    "manager",
+}
 
 
 @pytest.fixture

@@ -14,9 +14,11 @@ from .card import (
     order_header,
     order_save_template,
 )
+from .deviations import order_deviations
 from .entry import create_terms, customer_options, line_row, order_create, product_options
 from .listing import OrderListView
 from .order_templates import template_delete, template_list, template_use
+from .term_rights import term_rights
 
 __all__ = [
     "OrderListView",
@@ -34,10 +36,12 @@ __all__ = [
     "order_copy",
     "order_create",
     "order_detail",
+    "order_deviations",
     "order_header",
     "order_save_template",
     "product_options",
     "template_delete",
     "template_list",
     "template_use",
+    "term_rights",
 ]

@@ -47,6 +47,7 @@ CARD_TERMS = (
     "partial_shipment_allowed",
     "customer_reference",
     "manager",
+    "discount_percent",
 )
 
 

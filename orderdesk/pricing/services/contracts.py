@@ -6,18 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import Entry, diff, jsonable, record_many, snapshot, stream_of
+from orderdesk.catalog.models import Product
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import PermissionRefused, ValidationFailed
 from orderdesk.core.models import Currency
+from orderdesk.core.money import to_decimal
 from orderdesk.core.services import base_currency, currency_get
 from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
 from orderdesk.customers.selectors import can_edit_contracts
 from orderdesk.customers.services.checks import apply_changes, clean_text
 
-from ..models import Contract, PriceList
+from ..models import Contract, ContractPrice, PriceList
 
 CONTRACT_FIELDS = [
     "number",
@@ -192,3 +195,133 @@ def contract_update(*, by, contract: Contract, **changes) -> Contract:
     apply_changes(contract, changes, CONTRACT_FIELDS)
     _check_contract(contract, changes_set | set(changes))
     return _save_contract(contract, before, "pricing.contract.changed", by)
+
+
+# --- individual prices of a contract ------------------------------------------------------------
+
+CONTRACT_PRICE_FIELDS = ["product", "price", "valid_from", "valid_to"]
+
+
+def check_price_value(value, name: str = "price") -> Decimal:
+    """A price from input: a number (`number_invalid`), at most 4 decimals and 14 digits
+    before the point (`number_precision`), not negative (`price_negative`)."""
+    try:
+        price = to_decimal(value)
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            _("“%(v)s” is not a number.") % {"v": value},
+            code="number_invalid",
+            fields={name: str(value)},
+        ) from None
+    if price != price.quantize(Decimal("0.0001")) or abs(price) >= Decimal(10) ** 14:
+        raise ValidationFailed(
+            _("A price allows at most 4 decimal places and 14 digits before the point."),
+            code="number_precision",
+            fields={name: str(value)},
+        )
+    if price < 0:
+        raise ValidationFailed(
+            _("A price cannot be negative."), code="price_negative", fields={name: str(value)}
+        )
+    return price
+
+
+def _check_contract_price(item: ContractPrice) -> None:
+    """Raises `price_negative`, `number_invalid`, `number_precision`, `product_inactive`,
+    `price_period_invalid`, `price_period_overlap` (another individual price of the product in
+    this contract is valid on some of the same days)."""
+    item.price = check_price_value(item.price)
+    if item.product_id is None or not item.product.active:
+        raise ValidationFailed(
+            _("The product is not active."),
+            code="product_inactive",
+            fields={"product": item.product_id},
+        )
+    if item.valid_from is None or (item.valid_to is not None and item.valid_to < item.valid_from):
+        raise ValidationFailed(
+            _("A price's validity must start on or before its end."),
+            code="price_period_invalid",
+            fields={"valid_from": jsonable(item.valid_from), "valid_to": jsonable(item.valid_to)},
+        )
+    clash = ContractPrice.objects.filter(
+        contract_id=item.contract_id, product_id=item.product_id
+    ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=item.valid_from))
+    if item.valid_to is not None:
+        clash = clash.filter(valid_from__lte=item.valid_to)
+    clash = clash.exclude(pk=item.pk).order_by("valid_from").first()
+    if clash is not None:
+        raise ValidationFailed(
+            _("Another individual price of this product is valid from %(f)s to %(t)s.")
+            % {"f": clash.valid_from.isoformat(), "t": jsonable(clash.valid_to) or "…"},
+            code="price_period_overlap",
+            fields={"valid_from": jsonable(item.valid_from), "conflicts_with": clash.pk},
+        )
+
+
+def _record_contract_price(by, customer, action: str, item: ContractPrice, changes) -> None:
+    record_many(
+        stream=stream_of(customer),
+        entries=[Entry(action, item, changes, {"contract": item.contract.number})],
+        by=by,
+    )
+
+
+@atomic_with_retry
+def contract_price_add(
+    *,
+    by,
+    contract: Contract,
+    product: Product,
+    price: Decimal,
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+) -> ContractPrice:
+    """Agree an individual price of a product in a contract (net, in the contract's currency);
+    it overrides every price list for the contract's orders. Same rights as the contract
+    (`contract_edit_forbidden`); checks in _check_contract_price. History: the customer's
+    stream."""
+    customer = _lock_customer_for_contracts(by, contract.customer)
+    contract = Contract.objects.get(pk=contract.pk, customer=customer)
+    item = ContractPrice(
+        contract=contract,
+        product=product,
+        price=price,
+        valid_from=valid_from or contract.valid_from,
+        valid_to=valid_to,
+    )
+    _check_contract_price(item)
+    item.save()
+    _record_contract_price(
+        by, customer, "pricing.contract_price.added", item,
+        diff({}, snapshot(item, CONTRACT_PRICE_FIELDS)),
+    )  # fmt: skip
+    return item
+
+
+@atomic_with_retry
+def contract_price_update(*, by, item: ContractPrice, **changes) -> ContractPrice:
+    """Change an individual price or its validity; orders already entered keep their prices."""
+    customer = _lock_customer_for_contracts(by, item.contract.customer)
+    item = ContractPrice.objects.select_related("contract", "product").get(
+        pk=item.pk, contract__customer=customer
+    )
+    before = snapshot(item, CONTRACT_PRICE_FIELDS)
+    apply_changes(item, changes, CONTRACT_PRICE_FIELDS)
+    _check_contract_price(item)
+    item.save()
+    delta = diff(before, snapshot(item, CONTRACT_PRICE_FIELDS))
+    if delta:
+        _record_contract_price(by, customer, "pricing.contract_price.changed", item, delta)
+    return item
+
+
+@atomic_with_retry
+def contract_price_remove(*, by, item: ContractPrice) -> None:
+    """Remove an individual price: the contract's orders take the list price again."""
+    customer = _lock_customer_for_contracts(by, item.contract.customer)
+    item = ContractPrice.objects.select_related("contract", "product").get(
+        pk=item.pk, contract__customer=customer
+    )
+    gone = {k: {"from": v, "to": None} for k, v in snapshot(item, CONTRACT_PRICE_FIELDS).items()}
+    _record_contract_price(by, customer, "pricing.contract_price.removed", item, gone)
+    item.delete()

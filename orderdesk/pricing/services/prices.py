@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import diff, jsonable, record, snapshot, stream_of
@@ -13,7 +14,8 @@ from orderdesk.catalog.models import Product
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import ValidationFailed
 from orderdesk.core.models import Currency
-from orderdesk.core.services import currency_get
+from orderdesk.core.money import to_decimal
+from orderdesk.core.services import base_currency, currency_get, rate_for
 from orderdesk.customers.services.checks import (
     apply_changes,
     clean_text,
@@ -22,10 +24,21 @@ from orderdesk.customers.services.checks import (
     save_unique,
 )
 
+from ..choices import PriceListKind, Rounding
 from ..models import PriceList, PriceListItem
 from ..selectors import overlapping_prices
 
-PRICE_LIST_FIELDS = ["code", "name", "currency", "prices_include_vat", "active"]
+PRICE_LIST_FIELDS = [
+    "code",
+    "name",
+    "currency",
+    "prices_include_vat",
+    "active",
+    "kind",
+    "base_list",
+    "percent",
+    "rounding",
+]
 ITEM_FIELDS = ["product", "price", "min_quantity", "valid_from", "valid_to"]
 
 
@@ -42,7 +55,8 @@ def price_list_save(
     """Create (price_list=None) or change a price list; administrator only.
 
     Raises `master_data_forbidden`, `code_required`, `name_required`, `code_taken`,
-    `currency_unknown`, `unknown_field`.
+    `currency_unknown`, `exchange_rate_missing` (a foreign currency without any rate yet),
+    `unknown_field`, and the kind checks of _check_list_kind.
     """
     require_admin(by)
     if price_list is None:
@@ -55,8 +69,13 @@ def price_list_save(
         value = values.pop("currency")
         code = value.code if isinstance(value, Currency) else (value or "")
         price_list.currency = currency_get(code)
+    if values.get("base_list") not in (None, "") and not isinstance(values["base_list"], PriceList):
+        values["base_list"] = _price_list_ref(values["base_list"])
     apply_changes(price_list, values, PRICE_LIST_FIELDS)
     clean_text(price_list, ["code", "name"], required=("code", "name"))
+    _check_list_kind(price_list)
+    if price_list.currency_id != base_currency():
+        rate_for(price_list.currency_id, timezone.localdate())  # `exchange_rate_missing`
     if PriceList.objects.filter(code=price_list.code).exclude(pk=price_list.pk).exists():
         raise code_taken(price_list.code)
     save_unique(price_list, code_taken(price_list.code))
@@ -66,6 +85,86 @@ def price_list_save(
     if delta:
         record(action=f"pricing.pricelist.{verb}", obj=price_list, by=by, changes=delta)
     return price_list
+
+
+def _price_list_ref(value) -> PriceList:
+    try:
+        return PriceList.objects.get(pk=value)
+    except (PriceList.DoesNotExist, ValueError, TypeError):
+        raise ValidationFailed(
+            _("Unknown price list “%(v)s”.") % {"v": value},
+            code="base_list_unknown",
+            fields={"base_list": str(value)},
+        ) from None
+
+
+def _check_list_kind(price_list: PriceList) -> None:
+    """Raises `price_list_kind_invalid`, `rounding_invalid`, `percent_out_of_range` (at or
+    below -100 %, or more than 2 decimals), `base_list_required` (a derived list),
+    `base_list_cycle` (derived from itself), `base_list_not_plain` (the base must hold its own
+    prices: one level of derivation), `base_list_in_use` (a list others derive from must keep
+    its own prices)."""
+    if price_list.kind not in PriceListKind.values:
+        raise ValidationFailed(
+            _("Unknown kind of price list “%(v)s”.") % {"v": price_list.kind},
+            code="price_list_kind_invalid",
+            fields={"kind": str(price_list.kind)},
+        )
+    if price_list.rounding not in Rounding.values:
+        raise ValidationFailed(
+            _("Unknown rounding “%(v)s”.") % {"v": price_list.rounding},
+            code="rounding_invalid",
+            fields={"rounding": str(price_list.rounding)},
+        )
+    try:
+        percent = to_decimal(price_list.percent if price_list.percent is not None else 0)
+    except (TypeError, ValueError):
+        percent = None
+    if (
+        percent is None
+        or percent <= -100
+        or percent != percent.quantize(Decimal("0.01"))
+        or (abs(percent) >= Decimal("100000"))
+    ):
+        raise ValidationFailed(
+            _("The adjustment must be above -100 % with at most two decimals."),
+            code="percent_out_of_range",
+            fields={"percent": str(price_list.percent)},
+        )
+    price_list.percent = percent
+    if price_list.kind != PriceListKind.DERIVED:
+        price_list.base_list = None
+    else:
+        base = price_list.base_list
+        if base is None:
+            raise ValidationFailed(
+                _("A derived list needs the list it derives from."),
+                code="base_list_required",
+                fields={"base_list": None},
+            )
+        if price_list.pk is not None and base.pk == price_list.pk:
+            raise ValidationFailed(
+                _("A list cannot derive from itself."),
+                code="base_list_cycle",
+                fields={"base_list": base.pk},
+            )
+        if base.kind != PriceListKind.ITEMS:
+            raise ValidationFailed(
+                _("“%(b)s” is computed itself; derive from a list with its own prices.")
+                % {"b": base},
+                code="base_list_not_plain",
+                fields={"base_list": base.pk},
+            )
+    if (
+        price_list.pk is not None
+        and price_list.kind != PriceListKind.ITEMS
+        and PriceList.objects.filter(base_list=price_list).exists()
+    ):
+        raise ValidationFailed(
+            _("Other lists derive from this one: it must keep its own prices."),
+            code="base_list_in_use",
+            fields={"kind": price_list.kind},
+        )
 
 
 def _check_item(item: PriceListItem) -> None:

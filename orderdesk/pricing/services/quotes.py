@@ -15,17 +15,24 @@ from orderdesk.core.errors import ValidationFailed
 from orderdesk.core.services import rate_for
 from orderdesk.customers.models import Customer
 
-from ..models import Contract, PriceList, PriceListItem
+from .. import calculations as calc
+from ..choices import PriceListKind
+from ..models import Contract, ContractPrice, PriceList, PriceListItem
 
 PRICE_EXP = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
 class PriceQuote:
-    """The standard net price of a product for an order, and where it came from."""
+    """The standard net price of a product for an order, and where it came from.
+
+    `kind`: "contract" (an individual contract price), "list" (an item of the list),
+    "derived" (computed from the base list), "cost_plus" (computed from the cost)."""
 
     price: Decimal
     source: str
+    kind: str = "list"
+    valid_from: dt.date | None = None
 
 
 def contract_for_order(
@@ -75,6 +82,105 @@ def contract_for_order(
     return contract
 
 
+def group_price_list(customer: Customer) -> PriceList | None:
+    """The active price list assigned to the customer's group (the first by code if several):
+    the list an order uses when its contract names none."""
+    if customer.group_id is None:
+        return None
+    return (
+        PriceList.objects.filter(customer_groups=customer.group_id, active=True)
+        .order_by("code")
+        .first()
+    )
+
+
+class _Rates:
+    """Rates of the order date, each currency looked up once."""
+
+    def __init__(self, on: dt.date, currency: str, order_rate: Decimal):
+        self.on = on
+        self.known = {currency: order_rate}
+
+    def __call__(self, code: str) -> Decimal:
+        if code not in self.known:
+            self.known[code] = rate_for(code, self.on)
+        return self.known[code]
+
+
+def _best_items(price_list_id: int, ids, quantities, on) -> dict[int, tuple]:
+    """The item of each product valid on `on` with the largest break not above its quantity
+    (between equal breaks the later start): {product_id: (price, min_quantity, valid_from)}."""
+    items = (
+        PriceListItem.objects.filter(price_list_id=price_list_id, product_id__in=ids)
+        .filter(valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .order_by("product_id", "-min_quantity", "-valid_from")
+        .values_list("product_id", "price", "min_quantity", "valid_from")
+    )
+    best: dict[int, tuple] = {}
+    for product_id, price, min_quantity, valid_from in items:
+        if product_id in best or min_quantity > quantities.get(product_id, Decimal(0)):
+            continue
+        best[product_id] = (price, min_quantity, valid_from)
+    return best
+
+
+def _item_text(price_list: PriceList, valid_from: dt.date, min_quantity: Decimal) -> str:
+    text = _("list %(name)s from %(date)s") % {
+        "name": price_list.name,
+        "date": valid_from.isoformat(),
+    }
+    if min_quantity > 0:
+        text += " " + _("(from %(q)s)") % {"q": format(min_quantity.normalize(), "f")}
+    return text
+
+
+def _list_quotes(price_list, products, quantities, on, rates) -> dict[int, PriceQuote]:
+    """Prices of `products` in `price_list`, in the list's currency as stored (VAT as the list
+    says): own items first, then the derived or cost-plus price. One query per kind."""
+    ids = [p.pk for p in products]
+    out: dict[int, PriceQuote] = {}
+    for product_id, (price, min_quantity, valid_from) in _best_items(
+        price_list.pk, ids, quantities, on
+    ).items():
+        source = _item_text(price_list, valid_from, min_quantity)
+        out[product_id] = PriceQuote(price, source, "list", valid_from)
+    rest = [p for p in products if p.pk not in out]
+    if not rest:
+        return out
+    adjust = format(price_list.percent.normalize(), "+f")
+    if price_list.kind == PriceListKind.DERIVED and price_list.base_list_id:
+        base = price_list.base_list
+        factor_from, factor_to = rates(base.currency_id), rates(price_list.currency_id)
+        for product_id, (price, min_quantity, valid_from) in _best_items(
+            base.pk, [p.pk for p in rest], quantities, on
+        ).items():
+            price = calc.convert(price, from_rate=factor_from, to_rate=factor_to)
+            price = calc.derived_price(price, percent=price_list.percent, rule=price_list.rounding)
+            source = (
+                _item_text(price_list, valid_from, min_quantity)
+                + " "
+                + _("(%(base)s %(adjust)s %%)") % {"base": base.name, "adjust": adjust}
+            )
+            out[product_id] = PriceQuote(price, source, "derived", valid_from)
+    elif price_list.kind == PriceListKind.COST_PLUS:
+        to_rate = rates(price_list.currency_id)
+        for product in rest:
+            if product.cost_price <= 0:
+                continue  # no cost, no cost-plus price
+            cost = calc.convert(
+                product.cost_price, from_rate=rates(product.cost_currency_id), to_rate=to_rate
+            )
+            price = calc.cost_plus_price(cost, markup=price_list.percent, rule=price_list.rounding)
+            source = _("list %(name)s (cost %(cost)s %(adjust)s %%)") % {
+                "name": price_list.name,
+                "cost": format(cost.normalize(), "f"),
+                "adjust": adjust,
+            }
+            out[product.pk] = PriceQuote(price, source, "cost_plus", None)
+    return out
+
+
 def quote_prices(
     *,
     price_list: PriceList | None,
@@ -83,42 +189,50 @@ def quote_prices(
     on: dt.date,
     currency: str,
     order_rate: Decimal,
+    contract: Contract | None = None,
 ) -> dict[int, PriceQuote]:
-    """Standard net prices in the order currency, one query for all products.
+    """Standard net prices in the order currency, one query per kind for all products.
 
-    The item valid on `on` with the largest quantity break not above the line quantity wins;
-    between equal breaks the later `valid_from`. A list in another currency converts through
-    both currencies' rates on the order date; VAT-inclusive lists are brought to net.
+    Precedence: the contract's individual price valid on `on` (regardless of quantity); then
+    the price list: its own item valid on `on` with the largest quantity break not above the
+    quantity (between equal breaks the later `valid_from`), else for a derived list the base
+    list's item +/- the list's percent, rounded, and for a cost-plus list the product's cost
+    plus the markup, rounded. A price in another currency converts through both currencies'
+    rates on the order date; VAT-inclusive lists are brought to net. Each quote names its
+    source ("contract 15/2026, individual price", "list Wholesale from 2026-11-01").
     """
     products = list(products)
-    if price_list is None or not products:
+    if not products or (price_list is None and contract is None):
         return {}
     by_id = {p.pk: p for p in products}
-    items = (
-        PriceListItem.objects.filter(
-            price_list=price_list, product_id__in=by_id, valid_from__lte=on
-        )
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .order_by("product_id", "-min_quantity", "-valid_from")
-        .values_list("product_id", "price", "min_quantity", "valid_from")
-    )
-    list_rate = None
+    rates = _Rates(on, currency, order_rate)
     quotes: dict[int, PriceQuote] = {}
-    for product_id, price, min_quantity, valid_from in items:
-        if product_id in quotes or min_quantity > quantities.get(product_id, Decimal(0)):
-            continue
+    if contract is not None and contract.pk is not None:
+        rows = (
+            ContractPrice.objects.filter(contract=contract, product_id__in=by_id)
+            .filter(valid_from__lte=on)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+            .order_by("product_id", "-valid_from")
+            .values_list("product_id", "price", "valid_from")
+        )
+        source = _("contract %(number)s, individual price") % {"number": contract.number}
+        for product_id, price, valid_from in rows:
+            if product_id in quotes:
+                continue
+            if contract.currency_id != currency:
+                price = calc.convert(
+                    price, from_rate=rates(contract.currency_id), to_rate=order_rate
+                )
+            quotes[product_id] = PriceQuote(price, source, "contract", valid_from)
+    rest = [p for p in products if p.pk not in quotes]
+    if price_list is None or not rest:
+        return quotes
+    for product_id, quote in _list_quotes(price_list, rest, quantities, on, rates).items():
+        price = quote.price
         if price_list.currency_id != currency:
-            if list_rate is None:
-                list_rate = rate_for(price_list.currency_id, on)
-            price = (price * list_rate / order_rate).quantize(PRICE_EXP, rounding=ROUND_HALF_UP)
+            price = calc.convert(price, from_rate=rates(price_list.currency_id), to_rate=order_rate)
         if price_list.prices_include_vat:
             vat = by_id[product_id].vat_rate
             price = (price * 100 / (100 + vat)).quantize(PRICE_EXP, rounding=ROUND_HALF_UP)
-        source = _("list %(name)s from %(date)s") % {
-            "name": price_list.name,
-            "date": valid_from.isoformat(),
-        }
-        if min_quantity > 0:
-            source += " " + _("(from %(q)s)") % {"q": format(min_quantity.normalize(), "f")}
-        quotes[product_id] = PriceQuote(price=price, source=source)
+        quotes[product_id] = PriceQuote(price, quote.source, quote.kind, quote.valid_from)
     return quotes

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -10,6 +12,7 @@ from orderdesk.pricing.models import Contract, PriceListItem
 from orderdesk.testing.factories import (
     ContractFactory,
     CustomerFactory,
+    ExchangeRateFactory,
     ProductFactory,
     UserFactory,
 )
@@ -182,6 +185,9 @@ def test_an_unknown_price_list_is_404(admin_user):
 
 
 def test_price_list_create_and_patch(admin_user):
+    # a list in a foreign currency needs a rate of that currency (`exchange_rate_missing`)
+    for code in ("EUR", "USD"):
+        ExchangeRateFactory(currency_id=code, date=dt.date(2020, 1, 1), rate="40")
     client = api(admin_user)
     created = client.post(
         "/api/v1/price-lists/", {"code": "EXP", "name": "Експорт", "currency": "EUR"}, format="json"
