@@ -20,7 +20,7 @@ from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import PermissionRefused
 from orderdesk.core.money import ZERO
 from orderdesk.core.roles import has_role
-from orderdesk.orders.choices import FulfillmentStatus, OrderStatus
+from orderdesk.orders.choices import FulfillmentStatus, OrderStatus, PaymentStatus
 from orderdesk.orders.models import Order
 from orderdesk.orders.services.progress import order_lines_ship
 
@@ -158,6 +158,15 @@ def documents_for_confirmation(*, by, order: Order | int) -> Invoice | None:
     (made now or before: calling it again is harmless) or None.
 
     Called by `order_confirm` through the orders hooks, in the confirming transaction."""
+    if (
+        isinstance(order, Order)
+        and order.payment_status == PaymentStatus.NOT_DUE
+        and not needs_prepayment(order)
+        and not Invoice.objects.filter(order=order).exists()
+    ):
+        # deferred terms and nothing invoiced: nothing to issue, the payment state stays
+        # "not due" (keeps the confirmation to two reads for most orders)
+        return None
     order = c.lock_order(order)
     invoice = Invoice.objects.filter(
         order=order, kind=InvoiceKind.PREPAYMENT, status__in=c.ACTIVE
