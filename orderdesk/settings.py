@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "orderdesk.receivables",
     "orderdesk.orders",
     "orderdesk.billing",
+    "orderdesk.payments",
     "orderdesk.demo",
 ]
 
@@ -197,6 +198,40 @@ ORDERDESK = {
     "BASE_CURRENCY": os.environ.get("ORDERDESK_BASE_CURRENCY", "UAH"),
     # serialization failures / deadlocks / "database is locked": retried this many times
     "DB_RETRIES": int(os.environ.get("ORDERDESK_DB_RETRIES", "5")),
+}
+
+# --- payment services (orderdesk.payments, docs/apps/payments.md) ---------------------------
+# Base URLs and keys from the environment. Outside production the keys default to test values
+# that only a sandbox or the tests' local fake provider accepts; in production an unset key
+# leaves that provider switched off.
+PAYMENT_PROVIDERS = {
+    # where the providers send the customer back and post their callbacks / webhooks
+    "PUBLIC_URL": os.environ.get(
+        "ORDERDESK_PUBLIC_URL", "" if PRODUCTION else "http://127.0.0.1:8000"
+    ),
+    "TIMEOUT": float(os.environ.get("PAYMENT_PROVIDER_TIMEOUT", "8")),
+    "LINK_VALIDITY_HOURS": int(os.environ.get("PAYMENT_LINK_VALIDITY_HOURS", "72")),
+    "WEBHOOK_TOLERANCE": int(os.environ.get("PAYMENT_WEBHOOK_TOLERANCE", "300")),
+    "liqpay": {
+        "BASE_URL": os.environ.get("LIQPAY_BASE_URL", "https://www.liqpay.ua"),
+        "PUBLIC_KEY": os.environ.get("LIQPAY_PUBLIC_KEY", "" if PRODUCTION else "sandbox_i00000000"),
+        "PRIVATE_KEY": os.environ.get(
+            "LIQPAY_PRIVATE_KEY", "" if PRODUCTION else "sandbox_orderdesk_test_private_key"
+        ),
+        "SANDBOX": os.environ.get("LIQPAY_SANDBOX", "0" if PRODUCTION else "1") == "1",
+    },
+    "monobank": {
+        "BASE_URL": os.environ.get("MONOBANK_BASE_URL", "https://api.monobank.ua"),
+        "TOKEN": os.environ.get("MONOBANK_TOKEN", "" if PRODUCTION else "orderdesk-test-token"),
+    },
+    "stripe": {
+        "BASE_URL": os.environ.get("STRIPE_BASE_URL", "https://api.stripe.com"),
+        "SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "" if PRODUCTION else "sk_test_orderdesk"),
+        # several endpoint secrets while one is rolled over: comma-separated
+        "WEBHOOK_SECRET": os.environ.get(
+            "STRIPE_WEBHOOK_SECRET", "" if PRODUCTION else "whsec_orderdesk_test"
+        ),
+    },
 }
 
 EMAIL_BACKEND = os.environ.get(

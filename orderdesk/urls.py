@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("orderdesk.pricing.api.urls")),
     path("", include("orderdesk.orders.api.urls")),
     path("", include("orderdesk.billing.api.urls")),
+    path("", include("orderdesk.payments.api.urls")),
     path("", include("orderdesk.core.api_urls")),
 ]
 
@@ -30,6 +31,8 @@ urlpatterns = [
     path("pricing/", include("orderdesk.pricing.urls")),
     path("billing/", include("orderdesk.billing.urls")),
     path("receivables/", include("orderdesk.receivables.urls")),
+    # payment services; /payments/webhooks/<provider>/ takes the providers' signed callbacks
+    path("payments/", include("orderdesk.payments.urls")),
 ]
 
 if settings.DEBUG:

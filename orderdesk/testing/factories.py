@@ -198,3 +198,22 @@ class BillingPolicyFactory(factory.django.DjangoModelFactory):
         model = "billing.BillingPolicy"
 
     is_default = True
+
+
+# --- payments (payment services and intermediaries) -------------------------------------------
+
+
+class IntermediaryFactory(factory.django.DjangoModelFactory):
+    """A cash-on-delivery carrier keeping 2 % + 20.00 a parcel from what it collects."""
+
+    class Meta:
+        model = "payments.Intermediary"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"carrier-{n}")
+    name = factory.Sequence(lambda n: f"Перевізник {n}")
+    kind = "cod_carrier"
+    currency_id = "UAH"
+    commission_percent = Decimal("2")
+    commission_fixed = Decimal("20")
+    commission_withheld = True

@@ -1,0 +1,120 @@
+"""PostgreSQL, real threads: the same provider event delivered by eight threads at once takes
+effect once — the unique (provider, event id) row is written in the same transaction as the
+payment, after the order row is locked."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from orderdesk.billing.models import Payment
+from orderdesk.payments.choices import LinkStatus
+from orderdesk.payments.models import PaymentHold, PaymentLink, ProviderEvent
+from orderdesk.payments.services import payment_link_create
+from orderdesk.payments.services._common import open_amount, system_user
+from orderdesk.receivables.models import Allocation
+from orderdesk.testing.factories import (
+    CustomerFactory,
+    PriceListFactory,
+    PriceListItemFactory,
+    ProductFactory,
+    UserFactory,
+    WarehouseFactory,
+)
+
+from .conftest import deliver, delivery, invoiced_order, success_delivery
+
+THREADS = 8
+
+
+def at_once(deliveries):
+    """Deliver each (provider, body, headers) from its own thread, all released together;
+    each thread closes its database connection. Returns the answers' outcomes."""
+    barrier = threading.Barrier(len(deliveries))
+    answers: list = []
+    lock = threading.Lock()
+
+    def run(provider, body, headers):
+        try:
+            client = Client()
+            barrier.wait(timeout=30)
+            r = deliver(client, provider, body, headers)
+            with lock:
+                answers.append((r.status_code, r.json()))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=d) for d in deliveries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+    return answers
+
+
+@pytest.fixture
+def setting(committed_db, on_postgres, fake_provider):
+    WarehouseFactory(code="MAIN")
+    manager = UserFactory(username="mgr-c", roles=["sales_manager"])
+    accountant = UserFactory(username="acc-c", roles=["accountant"])
+    price_list = PriceListFactory(code="PL-C")
+    product = ProductFactory()
+    PriceListItemFactory(price_list=price_list, product=product, price=Decimal("33.33"))
+    customer = CustomerFactory(manager=manager)
+    system_user()  # as in production: made once, before the rush
+    return manager, accountant, customer, product, price_list
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("provider", ["liqpay", "monobank", "stripe"])
+def test_the_same_event_from_eight_threads_is_applied_once(setting, fake_provider, provider):
+    manager, accountant, customer, product, price_list = setting
+    _order, invoice = invoiced_order(manager, customer, product, price_list, quantity=7)
+    link = payment_link_create(by=accountant, invoice=invoice, provider=provider)
+    body, headers = success_delivery(fake_provider, link)
+
+    answers = at_once([(provider, body, headers)] * THREADS)
+
+    assert [status for status, _ in answers] == [200] * THREADS
+    outcomes = Counter(o for _, body in answers for o in body["outcomes"])
+    assert outcomes == {"applied": 1, "duplicate": THREADS - 1}
+    assert ProviderEvent.objects.count() == 1
+    payment = Payment.objects.get()
+    assert payment.amount == link.amount and Allocation.objects.count() == 1
+    link.refresh_from_db()
+    assert link.status == LinkStatus.PAID and link.payment == payment
+    assert open_amount(invoice) == Decimal("0.00")
+
+
+@pytest.mark.postgres
+def test_different_events_of_one_link_racing_record_one_payment(setting, fake_provider):
+    manager, accountant, customer, product, price_list = setting
+    _order, invoice = invoiced_order(manager, customer, product, price_list, quantity=3)
+    link = payment_link_create(by=accountant, invoice=invoice, provider="stripe")
+    deliveries = [("stripe", *delivery(fake_provider, link, "processing"))]
+    deliveries += [("stripe", *success_delivery(fake_provider, link)) for _ in range(3)]
+    deliveries += [("stripe", *delivery(fake_provider, link, "failure")) for _ in range(4)]
+
+    answers = at_once(deliveries)
+
+    assert [status for status, _ in answers] == [200] * THREADS
+    assert ProviderEvent.objects.count() == THREADS  # eight distinct events, each once
+    assert Payment.objects.count() == 1 and not PaymentHold.objects.exists()
+    assert PaymentLink.objects.get().status == LinkStatus.PAID
+
+
+@pytest.mark.postgres
+def test_an_unknown_payment_from_eight_threads_is_held_once(setting, fake_provider):
+    body, headers = fake_provider.liqpay_callback("od-stranger", "success", amount="99.99")
+
+    answers = at_once([("liqpay", body, headers)] * THREADS)
+
+    outcomes = Counter(o for _, body in answers for o in body["outcomes"])
+    assert outcomes == {"unknown_reference": 1, "duplicate": THREADS - 1}
+    assert PaymentHold.objects.count() == 1 and ProviderEvent.objects.count() == 1
