@@ -55,8 +55,11 @@ INSTALLED_APPS = [
     "orderdesk.customers",
     "orderdesk.pricing",
     "orderdesk.receivables",
+    "orderdesk.approvals",
+    "orderdesk.credit",
     "orderdesk.orders",
     "orderdesk.billing",
+    "orderdesk.fulfillment",
     "orderdesk.payments",
     "orderdesk.demo",
 ]

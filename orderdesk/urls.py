@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("orderdesk.pricing.api.urls")),
     path("", include("orderdesk.orders.api.urls")),
     path("", include("orderdesk.billing.api.urls")),
+    path("", include("orderdesk.fulfillment.api.urls")),
     path("", include("orderdesk.payments.api.urls")),
     path("", include("orderdesk.core.api_urls")),
 ]
@@ -31,6 +32,7 @@ urlpatterns = [
     path("pricing/", include("orderdesk.pricing.urls")),
     path("billing/", include("orderdesk.billing.urls")),
     path("receivables/", include("orderdesk.receivables.urls")),
+    path("warehouse/", include("orderdesk.fulfillment.urls")),
     # payment services; /payments/webhooks/<provider>/ takes the providers' signed callbacks
     path("payments/", include("orderdesk.payments.urls")),
 ]

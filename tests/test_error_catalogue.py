@@ -18,9 +18,7 @@ def load_catalogue_script():
 def test_every_error_code_is_documented():
     documented = (ROOT / "docs" / "errors.md").read_text(encoding="utf-8")
     missing = sorted(
-        code
-        for code in load_catalogue_script().codes_in_source()
-        if f"`{code}`" not in documented
+        code for code in load_catalogue_script().codes_in_source() if f"`{code}`" not in documented
     )
     assert not missing, (
         f"undocumented error codes {missing}: run .venv/bin/python scripts/error_catalogue.py"

@@ -8,4 +8,7 @@ class OrdersConfig(AppConfig):
     verbose_name = _("Orders")
 
     def ready(self):
-        from . import registrations  # noqa: F401  (panels, navigation, history labels)
+        from . import (
+            registrations,  # noqa: F401  (panels, navigation, history labels)
+            wiring,  # noqa: F401  (approvals, credit: handlers, badges, panels)
+        )

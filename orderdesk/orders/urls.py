@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -20,6 +20,17 @@ urlpatterns = [
     path("<int:pk>/lines/<int:line_pk>/remove/", views.line_remove, name="line_remove"),
     path("<int:pk>/lines/<int:line_pk>/schedule/", views.line_schedule, name="line_schedule"),
     path("<int:pk>/confirm/", views.order_confirm, name="confirm"),
+    path("<int:pk>/submit/", views.order_submit, name="submit"),
+    path("<int:pk>/submit/preview/", views.order_submit_preview, name="submit_preview"),
+    path("<int:pk>/return/", views.order_return, name="return"),
+    path(
+        "<int:pk>/credit-override/",
+        views.order_override_request,
+        name="credit_override_request",
+    ),
+    # the approvals and credit pages (their apps may not import orders; orders includes them)
+    path("approvals/", include("orderdesk.approvals.urls")),
+    path("credit/", include("orderdesk.credit.urls")),
     path("<int:pk>/cancel/", views.order_cancel, name="cancel"),
     path("<int:pk>/close/", views.order_close, name="close"),
     path("<int:pk>/copy/", views.order_copy, name="copy"),

@@ -21,6 +21,7 @@ from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, PermissionRefused, ValidationFailed
 from orderdesk.core.money import ZERO, quantize
 from orderdesk.core.services import rate_for
+from orderdesk.credit.services import invoiced
 from orderdesk.customers.choices import PREPAYMENT_TRIGGERS
 from orderdesk.orders.calculations import Amounts, line_amounts
 from orderdesk.orders.choices import OrderStatus
@@ -511,6 +512,7 @@ def document_post(
     on = on or c.today()
     if doc_type == "invoice":
         allocations = _post_invoice(by, doc, order, on)
+        _tell_credit(order, doc, sign=1)
     elif doc_type == "credit_note":
         allocations = _post_credit_note(by, doc, order, on)
     elif doc_type == "cash_receipt":
@@ -535,6 +537,16 @@ def document_post(
         order_payment_refresh(by=by, order=order, reason=doc.number)
     c.after_commit("document posted", doc_type=doc_type, pk=doc.pk, number=doc.number)
     return doc
+
+
+def _tell_credit(order: Order, invoice: Invoice, *, sign: int) -> None:
+    """Credit control: what the invoice put on the ledger leaves the order's committed amount
+    (posting), or comes back to it (reversal) — at the order's rate, as it was committed."""
+    total = OpenItem.objects.filter(
+        doc_type=invoice.doc_type, doc_id=invoice.pk, side=Side.DEBIT, reverses__isnull=True
+    ).aggregate(total=Sum("amount"))["total"]
+    if total:
+        invoiced(order_id=order.pk, amount=sign * Decimal(str(total)) * order.exchange_rate)
 
 
 def _number_items(doc: Document) -> None:
@@ -589,6 +601,7 @@ def document_reverse(
     entries = []
     if doc_type == "invoice":
         storno = _storno_credit_note(by, doc, order, reason, on)
+        _tell_credit(order, doc, sign=-1)
         entries.append(
             c.status_entry(
                 "billing.credit_note.posted", storno, DocumentStatus.DRAFT, reverses=doc.number

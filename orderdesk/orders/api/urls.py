@@ -1,6 +1,6 @@
 """Orders API routes, included under /api/v1/ by orderdesk/urls.py."""
 
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -14,6 +14,24 @@ urlpatterns = [
         name="api-order-line",
     ),
     path("orders/<int:pk>/confirm/", views.OrderConfirmView.as_view(), name="api-order-confirm"),
+    path("orders/<int:pk>/submit/", views.OrderSubmitView.as_view(), name="api-order-submit"),
+    path(
+        "orders/<int:pk>/submit/preview/",
+        views.OrderSubmitPreviewView.as_view(),
+        name="api-order-submit-preview",
+    ),
+    path("orders/<int:pk>/decide/", views.OrderDecideView.as_view(), name="api-order-decide"),
+    path("orders/<int:pk>/return/", views.OrderReturnView.as_view(), name="api-order-return"),
+    path("orders/<int:pk>/release/", views.OrderReleaseView.as_view(), name="api-order-release"),
+    path(
+        "orders/<int:pk>/credit-override/",
+        views.OrderCreditOverrideView.as_view(),
+        name="api-order-credit-override",
+    ),
+    path("orders/<int:pk>/credit/", views.OrderCreditView.as_view(), name="api-order-credit"),
+    # the approvals and credit APIs (their apps may not import orders; orders includes them)
+    path("", include("orderdesk.approvals.api.urls")),
+    path("", include("orderdesk.credit.api.urls")),
     path("orders/<int:pk>/cancel/", views.OrderCancelView.as_view(), name="api-order-cancel"),
     path("orders/<int:pk>/close/", views.OrderCloseView.as_view(), name="api-order-close"),
     path(

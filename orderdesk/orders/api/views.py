@@ -26,7 +26,7 @@ from orderdesk.core.roles import Role, is_admin
 from orderdesk.pricing.selectors import can_view_prices
 
 from .. import selectors, services
-from ..choices import TRANSITIONS, OrderStatus, Term
+from ..choices import SYSTEM_ACTIONS, TRANSITIONS, OrderStatus, Term
 from ..deviations import order_deviations
 from ..models import CancellationReason, Order, OrderTemplate, OrderTemplateLine
 from ..permissions import can_edit_order, order_scope
@@ -41,7 +41,11 @@ def allowed_actions(user, order: Order) -> list[str]:
     """The moves of the transitions table open from the order's state to this user."""
     if not can_edit_order(user, order):
         return []
-    return [action for (state, action) in TRANSITIONS if state == order.status]
+    return [
+        action
+        for (state, action) in TRANSITIONS
+        if state == order.status and action not in SYSTEM_ACTIONS
+    ]
 
 
 def order_deviation_list(user, order: Order) -> list[dict[str, Any]]:
@@ -524,3 +528,147 @@ class TermRightsView(OrdersAPIView):
         data = parse(s.TermRightsInputSerializer, request)
         services.term_rights_set(by=request.user, rights=data["rights"])
         return Response(_term_rights_answer())
+
+
+# --- approval and credit (issue 4, issue 6) -------------------------------------------------
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=["approve", "reject", "return"])
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class CommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class OrderSubmitView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_submit",
+        tags=ORDERS,
+        request=None,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Submit a draft: approval (pending_approval) when its deviations match "
+        "approval rules, else confirmation under credit control (confirmed or credit_hold).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        services.order_submit(by=request.user, order=pk)
+        return order_response(request, pk)
+
+
+class OrderSubmitPreviewView(OrdersAPIView):
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="orders_submit_preview",
+        tags=ORDERS,
+        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        description="Which approval rules fire, who approves (stages), what credit control says.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        order = selectors.order_get_for(user=request.user, pk=pk)
+        preview = services.submit_preview(order)
+        return Response(_jsonable(preview))
+
+
+def _jsonable(value: Any) -> Any:
+    from decimal import Decimal
+
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+class OrderDecideView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_decide",
+        tags=ORDERS,
+        request=DecisionInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Decide the caller's approval task on the order: approve, reject or return "
+        "(reject/return need a comment); `version` is the approval version the caller saw.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        from ..services.approval_flow import my_task
+
+        if not Order.objects.filter(order_scope(request.user), pk=pk).exists():
+            # an approver who cannot see the order otherwise still decides the task on it
+            order = Order.objects.filter(pk=pk).first()
+            if order is None or my_task(request.user, order) is None:
+                raise NotFound(_("No such order."), code="order_not_found")
+        data = parse(DecisionInputSerializer, request)
+        order = services.order_decide(by=request.user, order=pk, **data)
+        if not Order.objects.filter(order_scope(request.user), pk=pk).exists():
+            return Response({"id": order.pk, "number": order.number, "status": order.status})
+        return order_response(request, pk)
+
+
+class OrderReturnView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_return_to_draft",
+        tags=ORDERS,
+        request=CommentInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Take an order waiting for approval or held by credit control back to draft.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        data = parse(CommentInputSerializer, request)
+        services.order_return_to_draft(by=request.user, order=pk, reason=data["comment"])
+        return order_response(request, pk)
+
+
+class OrderReleaseView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_credit_release",
+        tags=ORDERS,
+        request=CommentInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Release a held order once with a comment (credit controllers, administrators).",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        data = parse(CommentInputSerializer, request)
+        services.order_release(by=request.user, order=pk, comment=data["comment"])
+        return order_response(request, pk)
+
+
+class OrderCreditOverrideView(OrdersAPIView):
+    @extend_schema(
+        operation_id="orders_credit_override_request",
+        tags=ORDERS,
+        request=CommentInputSerializer,
+        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        description="Ask for a credit override (a limit change) of a held order through approval.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        ensure_visible(request.user, pk)
+        data = parse(CommentInputSerializer, request)
+        services.approval_flow.order_override_request(
+            by=request.user, order=pk, comment=data["comment"]
+        )
+        return order_response(request, pk)
+
+
+class OrderCreditView(OrdersAPIView):
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="orders_credit",
+        tags=ORDERS,
+        responses={200: OpenApiTypes.OBJECT, **ERROR_RESPONSES},
+        description="Exposure with its breakdown for the order (open receivables + orders + this "
+        "order against the limit), the breaches in numbers and the mode.",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        from ..services.credit_flow import assess
+
+        order = selectors.order_get_for(user=request.user, pk=pk)
+        numbers = assess(order, "confirm", lock=False)
+        return Response(_jsonable(numbers.as_dict() | {"reasons": numbers.reasons}))

@@ -7,13 +7,16 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderdesk.approvals import services as approvals
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import ValidationFailed
+from orderdesk.credit import services as credit
 
-from .. import hooks
 from ..choices import TRANSITIONS, OrderAction, OrderStatus
 from ..models import Amendment, CancellationReason, Order
 from . import _common as c
+from .approval_flow import material_state, reopen_if_needed, submit_locked
+from .credit_flow import after_amendment
 from .entry import apply_changes, lock_order
 
 
@@ -35,34 +38,13 @@ _PAST = {
 
 @atomic_with_retry
 def order_confirm(*, by, order: Order | int) -> Order:
-    """Confirm a draft: it must have lines and an active customer; the exchange rate is fixed
-    at the confirmation date. Raises `order_empty`, `customer_inactive`, `exchange_rate_missing`."""
+    """Confirm a draft — the same path as submitting it (approval_flow.order_submit): when its
+    deviations match approval rules it waits for approval (pending_approval); otherwise it is
+    confirmed under credit control (the exchange rate fixed at today's rate, the total
+    committed) or held (credit_hold). Raises `order_empty`, `customer_inactive`,
+    `exchange_rate_missing`, `approval_no_approver`."""
     order = lock_order(order, by=by, action=OrderAction.CONFIRM)
-    target = TRANSITIONS[(order.status, OrderAction.CONFIRM)]
-    lines = list(order.lines.all())
-    if not lines:
-        raise ValidationFailed(_("An order without lines cannot be confirmed."), code="order_empty")
-    c.resolve_customer(order.customer)
-    edit = c.Edit(order, by)
-    today = timezone.localdate()
-    rate = c.order_rate(order.currency_id, today)
-    if rate != order.exchange_rate:
-        edit.add(
-            "orders.order.rate_fixed",
-            order,
-            {"exchange_rate": {"from": order.exchange_rate, "to": rate}},
-            date=today,
-        )
-        order.exchange_rate = rate
-        c.set_totals(order, lines)
-    _move(edit, OrderAction.CONFIRM, target)
-    order.confirmed_at = timezone.now()
-    order.last_changed_by = by
-    order.save()
-    edit.flush()
-    # billing issues the prepayment invoice, credit commits the exposure, ... (same transaction)
-    hooks.emit(hooks.ORDER_CONFIRMED, by=by, order=order)
-    return order
+    return submit_locked(by, order, action=OrderAction.CONFIRM)
 
 
 @atomic_with_retry
@@ -91,6 +73,7 @@ def order_amend(
     order = lock_order(order, by=by, action=OrderAction.AMEND)
     revision = order.revision + 1
     edit = c.Edit(order, by, data={"revision": revision})
+    before_state, before_amount = material_state(order), order.base_gross_amount
     if not apply_changes(edit, header=header, add=add, update=update, remove=remove):
         raise ValidationFailed(_("The amendment changes nothing."), code="nothing_to_amend")
     order.revision = revision
@@ -104,6 +87,10 @@ def order_amend(
         {"revision": {"from": revision - 1, "to": revision}},
         reason=reason,
     )
+    # a material change reopens approval when rules fire; else credit control re-checks a
+    # larger amount and the commitment follows the new total
+    if not reopen_if_needed(edit, before_state):
+        after_amendment(edit, before_amount)
     edit.flush()
     return amendment
 
@@ -158,6 +145,9 @@ def order_cancel(*, by, order: Order | int, reason: Any, comment: str = "") -> O
         reason_name=reason_obj.name,
         comment=comment,
     )
+    approvals.approval_cancel(by=by, subject_id=order.pk, reason=comment or reason_obj.code)
+    credit.hold_close(order_id=order.pk)
+    credit.commitment_release(order_id=order.pk)
     order.cancel_reason, order.cancel_comment = reason_obj, comment
     order.cancelled_at = timezone.now()
     order.last_changed_by = by
@@ -173,6 +163,7 @@ def order_close(*, by, order: Order | int) -> Order:
     target = TRANSITIONS[(order.status, OrderAction.CLOSE)]
     edit = c.Edit(order, by)
     _move(edit, OrderAction.CLOSE, target)
+    credit.commitment_release(order_id=order.pk)
     order.closed_at = timezone.now()
     order.last_changed_by = by
     order.save()

@@ -117,7 +117,7 @@ def test_create_fills_the_header_from_the_customers_contract(api, customer, cont
     assert body["manager"]["id"] == customer.manager_id
     assert body["warehouse"]["name"] == "Основний склад"
     assert body["differences_from_contract"] == {}
-    assert sorted(body["allowed_actions"]) == ["cancel", "confirm", "edit"]
+    assert sorted(body["allowed_actions"]) == ["cancel", "confirm", "edit", "submit"]
     [line] = body["lines"]
     assert line["product"] == {"id": product.pk, "sku": "NAIL-100", "name": "Цвяхи 100 мм"}
     assert line["quantity"] == "3.000"

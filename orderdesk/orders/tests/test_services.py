@@ -41,9 +41,13 @@ from orderdesk.orders.services import (
     order_copy,
     order_create,
     order_create_from_template,
+    order_decide,
     order_line_add,
     order_line_remove,
     order_line_update,
+    order_release,
+    order_return_to_draft,
+    order_submit,
     order_update,
     template_delete,
     template_from_order,
@@ -1066,9 +1070,22 @@ def test_close_a_confirmed_order(manager, confirmed):
     }
 
 
-def order_in(status: str, *, by, customer, product) -> Order:
+def order_in(status: str, *, by, customer, product, head) -> Order:
+    """An order in `status`: pending approval through a rule on prices below the list, a
+    credit hold through a zero limit that blocks confirmation on a customer of its own."""
+    from orderdesk.credit.services import limit_set
+
+    if status == OrderStatus.CREDIT_HOLD:
+        held = CustomerFactory(manager=by)
+        ContractFactory(customer=held, price_list=customer.default_contract_price_list)
+        limit_set(by=head.admin, customer=held, amount="0", mode="block_confirmation")
+        customer = held
     order = order_create(by=by, customer=customer, lines=[line(product)])
-    if status in (OrderStatus.CONFIRMED, OrderStatus.CLOSED):
+    if status == OrderStatus.PENDING_APPROVAL:
+        nails = order.lines.first()
+        order_line_update(by=by, order=order, line_id=nails.pk, unit_price="90")
+        order_submit(by=by, order=order)
+    if status in (OrderStatus.CONFIRMED, OrderStatus.CLOSED, OrderStatus.CREDIT_HOLD):
         order_confirm(by=by, order=order)
     if status == OrderStatus.CLOSED:
         order_close(by=by, order=order)
@@ -1079,10 +1096,26 @@ def order_in(status: str, *, by, customer, product) -> Order:
     return order
 
 
-def run_action(action: str, *, by, order: Order):
+def run_action(action: str, *, by, order: Order, head):
+    """Each action through the service that takes it; the system's own moves (approve,
+    reject, reopen, hold, release) through what causes them."""
     nails = order.lines.first()
+
+    def hold():
+        if order.status == OrderStatus.PENDING_APPROVAL:
+            return order_decide(by=head, order=order, decision="approve")
+        if order.status == OrderStatus.CONFIRMED:
+            return order_amend(by=by, order=order, reason="r", update={nails.pk: {"quantity": "2"}})
+        return order_confirm(by=by, order=order)
+
+    def submit():
+        if order.status == OrderStatus.DRAFT:  # a deviation a rule routes to approval
+            order_line_update(by=by, order=order, line_id=nails.pk, unit_price="90")
+        return order_submit(by=by, order=order)
+
     return {
         OrderAction.CONFIRM: lambda: order_confirm(by=by, order=order),
+        OrderAction.SUBMIT: submit,
         OrderAction.CANCEL: lambda: order_cancel(by=by, order=order, reason="duplicate"),
         OrderAction.CLOSE: lambda: order_close(by=by, order=order),
         OrderAction.AMEND: lambda: order_amend(
@@ -1091,24 +1124,44 @@ def run_action(action: str, *, by, order: Order):
         OrderAction.EDIT: lambda: order_line_update(
             by=by, order=order, line_id=nails.pk, quantity="2"
         ),
+        OrderAction.RETURN: lambda: order_return_to_draft(by=by, order=order, reason="r"),
+        OrderAction.APPROVE: lambda: order_decide(by=head, order=order, decision="approve"),
+        OrderAction.REJECT: lambda: order_decide(
+            by=head, order=order, decision="reject", comment="no"
+        ),
+        OrderAction.REOPEN: lambda: order_amend(
+            by=by, order=order, reason="r", update={nails.pk: {"unit_price": "90"}}
+        ),
+        OrderAction.HOLD: hold,
+        OrderAction.RELEASE: lambda: order_release(by=head.admin, order=order, comment="once"),
     }[action]()
 
 
 @pytest.mark.parametrize("status", OrderStatus.values)
 @pytest.mark.parametrize("action", OrderAction.values)
 def test_the_services_allow_exactly_the_moves_of_the_transitions_table(
-    status, action, manager, customer, contract, product
+    status, action, manager, head, admin_user, customer, contract, product
 ):
-    order = order_in(status, by=manager, customer=customer, product=product)
+    from orderdesk.approvals.services import rule_save
+    from orderdesk.credit.services import limit_set
+
+    head.admin = admin_user
+    customer.default_contract_price_list = contract.price_list
+    rule_save(
+        by=admin_user, name="below list", kind="price_below_list", stages=[{"role": "sales_head"}]
+    )
+    order = order_in(status, by=manager, customer=customer, product=product, head=head)
+    if action == OrderAction.HOLD:  # a zero limit that blocks confirmation holds the order
+        limit_set(by=admin_user, customer=order.customer, amount="0", mode="block_confirmation")
 
     if (status, action) in TRANSITIONS:
-        run_action(action, by=manager, order=order)
+        run_action(action, by=manager, order=order, head=head)
         order.refresh_from_db()
         assert order.status == TRANSITIONS[(status, action)]
     else:
-        expected = "order_not_editable" if action == OrderAction.EDIT else "invalid_transition"
-        with refused(expected, 409):
-            run_action(action, by=manager, order=order)
+        expected = {OrderAction.EDIT: "order_not_editable", OrderAction.RELEASE: "order_not_held"}
+        with refused(expected.get(action, "invalid_transition"), 409):
+            run_action(action, by=manager, order=order, head=head)
 
 
 # --- copies and templates -------------------------------------------------------------------

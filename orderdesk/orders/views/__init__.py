@@ -12,7 +12,11 @@ from .card import (
     order_copy,
     order_detail,
     order_header,
+    order_override_request,
+    order_return,
     order_save_template,
+    order_submit,
+    order_submit_preview,
 )
 from .deviations import order_deviations
 from .entry import create_terms, customer_options, line_row, order_create, product_options
@@ -38,7 +42,11 @@ __all__ = [
     "order_detail",
     "order_deviations",
     "order_header",
+    "order_override_request",
+    "order_return",
     "order_save_template",
+    "order_submit",
+    "order_submit_preview",
     "product_options",
     "template_delete",
     "template_list",

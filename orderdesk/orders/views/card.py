@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -14,7 +15,7 @@ from orderdesk.core.errors import DomainError
 from orderdesk.core.panels import render_panels
 
 from .. import services
-from ..choices import TRANSITIONS, OrderAction, Term
+from ..choices import SYSTEM_ACTIONS, TRANSITIONS, OrderAction, Term
 from ..forms import (
     CancelForm,
     HeaderForm,
@@ -26,7 +27,13 @@ from ..forms import (
     place_error,
 )
 from ..models import Order
-from ..permissions import allowed_terms, can_edit_order, can_manage_templates, can_sell_to
+from ..permissions import (
+    allowed_terms,
+    can_edit_order,
+    can_manage_templates,
+    can_sell_to,
+    order_scope,
+)
 from ..selectors import order_differences
 from ._base import get_order, is_htmx, refuse
 from ._history import history_entries
@@ -80,9 +87,11 @@ def allowed_actions(user, order: Order) -> dict[str, bool]:
     """What the user may do to the order now: the transitions table and the user's rights."""
     may_edit = can_edit_order(user, order)
     actions = {
-        action: may_edit and (order.status, action) in TRANSITIONS for action in OrderAction.values
+        action: may_edit and (order.status, action) in TRANSITIONS and action not in SYSTEM_ACTIONS
+        for action in OrderAction.values
     }
     lines = list(order.lines.all())
+    actions["submit"] = actions[OrderAction.SUBMIT]
     actions["copy"] = can_sell_to(user, order.customer) and order.customer.active and bool(lines)
     actions["save_template"] = can_manage_templates(user) and bool(lines)
     return actions
@@ -127,6 +136,11 @@ def card_context(request, order: Order, **extra) -> dict[str, Any]:
             "panels": render_panels("order_card", request, order),
         }
     )
+    if actions[OrderAction.SUBMIT]:
+        try:
+            context["preview"] = services.submit_preview(order)
+        except DomainError:
+            context["preview"] = None
     if actions[OrderAction.EDIT]:
         context["header_form"] = HeaderForm(
             user=user, customer=order.customer, initial=header_initial(order)
@@ -298,6 +312,81 @@ def order_confirm(request, pk: int):
         lambda order: services.order_confirm(by=request.user, order=order.pk),
         _("Order %(number)s confirmed."),
     )
+
+
+@login_required
+@require_POST
+def order_submit(request, pk: int):
+    """Submit: approval when rules fire, else confirmation under credit control."""
+
+    def done(order):
+        return services.order_submit(by=request.user, order=order.pk)
+
+    order = get_order(request, pk)
+    try:
+        result = done(order)
+    except DomainError as exc:
+        return refuse(
+            request, exc, "orders/detail.html", card_context(request, get_order(request, pk))
+        )
+    text = {
+        "pending_approval": _("Order %(number)s waits for approval."),
+        "credit_hold": _("Order %(number)s is held by credit control."),
+    }.get(result.status, _("Order %(number)s confirmed."))
+    (messages.warning if result.status != "confirmed" else messages.success)(
+        request, text % {"number": result.number}
+    )
+    return redirect("orders:detail", pk=pk)
+
+
+@login_required
+@require_GET
+def order_submit_preview(request, pk: int):
+    """What submitting would do: the rules that fire, who approves, what credit says."""
+    order = get_order(request, pk)
+    return render(
+        request,
+        "orders/_submit_preview.html",
+        {"order": order, "preview": services.submit_preview(order)},
+    )
+
+
+@login_required
+@require_POST
+def order_return(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda order: services.order_return_to_draft(
+            by=request.user, order=order.pk, reason=request.POST.get("reason", "")
+        ),
+        _("Order %(number)s is a draft again."),
+    )
+
+
+@login_required
+@require_POST
+def order_override_request(request, pk: int):
+    """Ask for a credit override through approval (from the release queue or the card)."""
+    from orderdesk.core.errors import NotFound as _NotFound
+
+    try:
+        services.approval_flow.order_override_request(
+            by=request.user, order=pk, comment=request.POST.get("comment", "")
+        )
+    except _NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, f"{exc.detail} ({exc.code})")
+        return (
+            redirect("orders:detail", pk=pk) if _visible(request, pk) else redirect("orders:list")
+        )
+    messages.success(request, _("Credit override requested through approval."))
+    return redirect("orders:detail", pk=pk) if _visible(request, pk) else redirect("orders:list")
+
+
+def _visible(request, pk) -> bool:
+    return Order.objects.filter(order_scope(request.user), pk=pk).exists()
 
 
 @login_required

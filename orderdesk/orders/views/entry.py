@@ -181,11 +181,14 @@ def create_terms(request):
     if customer is not None:
         initial["customer"] = customer.pk
     form = OrderCreateForm(user=user, customer=customer, initial=initial)
-    return render(
-        request,
-        "orders/_create_terms.html",
-        _terms_context(form, standard, contract, contract_error),
-    )
+    context = _terms_context(form, standard, contract, contract_error)
+    if customer is not None:  # credit control warns before any work on the order
+        from ..services.credit_flow import entry_warning
+
+        context["credit_warnings"] = entry_warning(
+            customer, contract_id=getattr(contract, "pk", None)
+        )
+    return render(request, "orders/_create_terms.html", context)
 
 
 @login_required

@@ -1,0 +1,656 @@
+"""Credit control: limits, exposure, checks, commitments, holds and their release, blocks.
+
+Exposure = open receivables (open debit items minus unallocated credit, base currency, read
+from `receivables.OpenItem.open_amount`) + committed (confirmed orders not yet invoiced: the
+`Commitment` rows, summed on `CreditAccount.committed_amount`) + this order.
+
+Serialization point: `SELECT ... FOR UPDATE` on the customer's `CreditAccount` row (for a
+customer group with a shared limit: every member's row, in id order) — every check that may
+let exposure grow (`check(lock=True)`), every commitment change, every release. The order row
+is always locked first (callers: orders services; billing), then the account.
+
+Overdue: evaluated live at every check (a payment that clears the debt clears the breach at
+once, and lifts a stored overdue block at the next check or daily run); `check_overdue` (the
+daily job) stores blocks so that the release queue and the customer card show them.
+
+Error codes: credit_not_permitted, credit_limit_negative, credit_limit_subject_required,
+exchange_rate_missing, credit_block_reason_required, credit_override_forbidden,
+credit_override_reason_required, order_not_held, amount_invalid.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderdesk.audit.services import record
+from orderdesk.core.db import atomic_with_retry
+from orderdesk.core.errors import Conflict, PermissionRefused, ValidationFailed
+from orderdesk.core.money import quantize
+from orderdesk.core.roles import Role, has_role
+from orderdesk.core.services import rate_for
+from orderdesk.customers.models import Customer
+from orderdesk.receivables.models import OpenItem
+
+from . import hooks
+from .models import Commitment, CreditAccount, CreditHold, CreditLimit, HoldStatus, Mode
+
+ZERO = Decimal("0")
+CONTROLLERS = (Role.CREDIT_CONTROLLER, Role.ADMINISTRATOR)
+# at which checks a mode holds the order
+BLOCKS_AT = {
+    Mode.WARN: set(),
+    Mode.BLOCK_CONFIRMATION: {"submit", "confirm", "amend", "release"},
+    Mode.BLOCK_SHIPMENT: {"release"},
+}
+
+
+def base() -> str:
+    return settings.ORDERDESK["BASE_CURRENCY"]
+
+
+def money(amount: Decimal) -> str:
+    """1250000 -> "1 250 000" (whole units; cents shown only when there are some)."""
+    amount = quantize(Decimal(amount), base())
+    whole = amount == amount.to_integral()
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
+    return text.replace(",", "\u00a0")
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def _require(by, code: str = "credit_not_permitted") -> None:
+    if not has_role(by, *CONTROLLERS):
+        raise PermissionRefused(
+            _("Only a credit controller or an administrator may do this."), code=code
+        )
+
+
+@atomic_with_retry
+def limit_set(
+    *,
+    by,
+    amount: Any,
+    currency: str | None = None,
+    customer: Customer | int | None = None,
+    contract: Any = None,
+    group: Any = None,
+    mode: str = Mode.WARN,
+    overdue_days: int = 0,
+    overdue_amount: Any = 0,
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
+) -> CreditLimit:
+    """Set a credit limit for a customer, a contract or a customer group (converted to the
+    base currency at the rate of `valid_from`), with the mode and the overdue tolerance.
+
+    Raises `credit_not_permitted`, `credit_limit_negative`, `amount_invalid`,
+    `credit_limit_subject_required`, `exchange_rate_missing`, `credit_mode_unknown`.
+    """
+    _require(by)
+    try:
+        entered = Decimal(str(amount))
+        tolerated = Decimal(str(overdue_amount or 0))
+    except (InvalidOperation, ValueError):
+        raise ValidationFailed(
+            _("Not an amount."), code="amount_invalid", fields={"amount": str(amount)}
+        ) from None
+    if entered < 0 or tolerated < 0:
+        raise ValidationFailed(
+            _("A limit cannot be negative."),
+            code="credit_limit_negative",
+            fields={"amount" if entered < 0 else "overdue_amount": str(amount)},
+        )
+    if mode not in Mode.values:
+        raise ValidationFailed(
+            _("Unknown mode “%(m)s”.") % {"m": mode},
+            code="credit_mode_unknown",
+            fields={"mode": mode},
+        )
+    if customer is None and contract is None and group is None:
+        raise ValidationFailed(
+            _("Say whose limit it is: a customer, a contract or a group."),
+            code="credit_limit_subject_required",
+        )
+    valid_from = valid_from or timezone.localdate()
+    currency = (currency or base()).upper()
+    rate = rate_for(currency, valid_from)  # exchange_rate_missing
+    customer_id = getattr(customer, "pk", customer)
+    contract_id = getattr(contract, "pk", contract)
+    if contract_id and not customer_id:
+        from orderdesk.pricing.models import Contract
+
+        customer_id = Contract.objects.values_list("customer_id", flat=True).get(pk=contract_id)
+    limit = CreditLimit.objects.create(
+        customer_id=customer_id if not group else None,
+        contract_id=contract_id,
+        group_id=getattr(group, "pk", group),
+        amount=quantize(entered * rate, base()),
+        entered_amount=entered,
+        entered_currency=currency,
+        mode=mode,
+        overdue_days=int(overdue_days or 0),
+        overdue_amount=quantize(tolerated, base()),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        set_by=by,
+    )
+    if customer_id:
+        account = lock_accounts([customer_id])[customer_id]
+        record(
+            action="credit.limit.set",
+            obj=account,
+            by=by,
+            data={
+                "amount": limit.amount,
+                "entered": f"{entered} {currency}",
+                "mode": mode,
+                "contract": contract_id,
+                "overdue_days": limit.overdue_days,
+                "overdue_amount": limit.overdue_amount,
+            },
+        )
+    return limit
+
+
+@dataclass
+class Limits:
+    customer: CreditLimit | None = None
+    contract: CreditLimit | None = None
+    group: CreditLimit | None = None
+
+    @property
+    def mode(self) -> str:
+        for limit in (self.contract, self.customer, self.group):
+            if limit is not None:
+                return limit.mode
+        return Mode.WARN
+
+    @property
+    def terms(self) -> CreditLimit | None:
+        return self.contract or self.customer or self.group
+
+
+def limits_for(
+    customer: Customer, *, contract_id: int | None = None, on: dt.date | None = None
+) -> Limits:
+    on = on or timezone.localdate()
+    valid = Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    subject = Q(customer_id=customer.pk, contract__isnull=True, group__isnull=True)
+    if contract_id:
+        subject |= Q(contract_id=contract_id)
+    if customer.group_id:
+        subject |= Q(group_id=customer.group_id)
+    found = Limits()
+    for limit in CreditLimit.objects.filter(valid & subject).order_by("-valid_from", "-id"):
+        slot = "contract" if limit.contract_id else ("group" if limit.group_id else "customer")
+        if getattr(found, slot) is None:
+            setattr(found, slot, limit)
+    return found
+
+
+# --- the accounts: lock, commitments ---------------------------------------------------------
+
+
+def members(customer: Customer, limits: Limits | None = None) -> list[int]:
+    """The customers whose exposure counts together: the group's when a group limit applies."""
+    if limits is not None and limits.group is not None:
+        return list(
+            Customer.objects.filter(group_id=customer.group_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return [customer.pk]
+
+
+def lock_accounts(customer_ids: list[int]) -> dict[int, CreditAccount]:
+    """The serialization point: the accounts' rows FOR UPDATE, in id order (created first if
+    missing)."""
+    ids = sorted(set(customer_ids))
+    CreditAccount.objects.bulk_create(
+        [CreditAccount(customer_id=i) for i in ids], ignore_conflicts=True
+    )
+    rows = (
+        CreditAccount.objects.select_for_update()
+        .filter(customer_id__in=ids)
+        .order_by("customer_id")
+    )
+    return {row.customer_id: row for row in rows}
+
+
+def _account(customer_id: int) -> CreditAccount:
+    return lock_accounts([customer_id])[customer_id]
+
+
+def _set(row: Commitment) -> Decimal:
+    """Committed = order total − invoiced, never below zero; the account follows the change."""
+    before = row.amount
+    row.amount = max(row.order_amount - row.invoiced_amount, ZERO)
+    row.save()
+    delta = row.amount - before
+    if delta:
+        CreditAccount.objects.filter(pk=row.account_id).update(
+            committed_amount=F("committed_amount") + delta
+        )
+    return delta
+
+
+@atomic_with_retry
+def commit(
+    *, customer: Customer | int, order_id: int, order_number: str, amount: Decimal
+) -> Decimal:
+    """Set the order's total (confirm: the total; amendment: the new total); committed is
+    what of it is not invoiced. Returns the change of the committed amount."""
+    account = _account(getattr(customer, "pk", customer))
+    row = Commitment.objects.select_for_update().filter(order_id=order_id).first()
+    if row is None:
+        row = Commitment(account=account, order_id=order_id, order_number=order_number, amount=ZERO)
+    row.order_amount = quantize(Decimal(amount), base())
+    return _set(row)
+
+
+@atomic_with_retry
+def commitment_release(*, order_id: int) -> Decimal:
+    """The order is cancelled, closed or back before confirmation: its commitment goes."""
+    row = Commitment.objects.filter(order_id=order_id).select_related("account").first()
+    if row is None:
+        return ZERO
+    _account(row.account.customer_id)
+    row = Commitment.objects.select_for_update().get(pk=row.pk)
+    CreditAccount.objects.filter(pk=row.account_id).update(
+        committed_amount=F("committed_amount") - row.amount
+    )
+    row.delete()
+    return row.amount
+
+
+@atomic_with_retry
+def invoiced(*, order_id: int, amount: Decimal) -> Decimal:
+    """An invoice of the order was posted: `amount` (base) moves from committed into
+    receivables; a reversed invoice passes a negative amount and the order's commitment
+    comes back. Returns the change of the committed amount."""
+    row = Commitment.objects.filter(order_id=order_id).select_related("account").first()
+    if row is None:
+        return ZERO
+    _account(row.account.customer_id)
+    row = Commitment.objects.select_for_update().get(pk=row.pk)
+    row.invoiced_amount = row.invoiced_amount + quantize(Decimal(amount), base())
+    return _set(row)
+
+
+# --- exposure and the check ---------------------------------------------------------------------
+
+
+def receivables_of(customer_ids: list[int]) -> Decimal:
+    """Open debit items minus unallocated credit, base currency (open amount × posting rate).
+    Reads only open rows (the partial index over open_amount > 0)."""
+    value = ExpressionWrapper(
+        F("open_amount") * F("rate"), output_field=DecimalField(max_digits=30, decimal_places=8)
+    )
+    rows = (
+        OpenItem.objects.filter(customer_id__in=customer_ids, open_amount__gt=0)
+        .values("side")
+        .annotate(total=Sum(value))
+    )
+    totals = {r["side"]: Decimal(str(r["total"] or 0)) for r in rows}
+    return quantize(totals.get("debit", ZERO) - totals.get("credit", ZERO), base())
+
+
+def overdue_of(customer_ids: list[int], on: dt.date) -> tuple[int, Decimal]:
+    """(days the oldest open debit is past due, the overdue amount in base currency)."""
+    value = ExpressionWrapper(
+        F("open_amount") * F("rate"), output_field=DecimalField(max_digits=30, decimal_places=8)
+    )
+    row = OpenItem.objects.filter(
+        customer_id__in=customer_ids, side="debit", open_amount__gt=0, due_date__lt=on
+    ).aggregate(total=Sum(value), oldest=Min("due_date"))
+    if row["oldest"] is None:
+        return 0, ZERO
+    return (on - row["oldest"]).days, quantize(Decimal(str(row["total"] or 0)), base())
+
+
+@dataclass
+class Assessment:
+    customer_id: int
+    mode: str
+    stage: str
+    limit: Decimal | None
+    receivables: Decimal
+    orders: Decimal
+    this_order: Decimal
+    overdue_days: int = 0
+    overdue_amount: Decimal = ZERO
+    tolerance_days: int = 0
+    tolerance_amount: Decimal = ZERO
+    group_limit: Decimal | None = None
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+    overridden: bool = False
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.receivables + self.orders + self.this_order
+
+    @property
+    def holds(self) -> bool:
+        """The check stops the order: a breach, a mode that blocks at this stage, no override."""
+        return bool(self.breaches) and self.stage in BLOCKS_AT[self.mode] and not self.overridden
+
+    @property
+    def reasons(self) -> list[str]:
+        return [b["text"] for b in self.breaches]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "limit": self.limit,
+            "group_limit": self.group_limit,
+            "receivables": self.receivables,
+            "orders": self.orders,
+            "this_order": self.this_order,
+            "exposure": self.exposure,
+            "currency": base(),
+            "overdue_days": self.overdue_days,
+            "overdue_amount": self.overdue_amount,
+            "tolerance_days": self.tolerance_days,
+            "tolerance_amount": self.tolerance_amount,
+            "breaches": self.breaches,
+            "holds": self.holds,
+            "overridden": self.overridden,
+        }
+
+
+def _exposure_text(a: Assessment, limit: Decimal, what: str) -> str:
+    return _(
+        "%(what)sexposure %(e)s %(c)s = open receivables %(r)s + orders %(o)s + this order %(t)s "
+        "> limit %(l)s"
+    ) % {
+        "what": what,
+        "e": money(a.exposure),
+        "c": base(),
+        "r": money(a.receivables),
+        "o": money(a.orders),
+        "t": money(a.this_order),
+        "l": money(limit),
+    }
+
+
+def assess(
+    customer: Customer,
+    *,
+    amount: Decimal | None,
+    stage: str,
+    order_id: int | None = None,
+    contract_id: int | None = None,
+    on: dt.date | None = None,
+    accounts: dict[int, CreditAccount] | None = None,
+) -> Assessment:
+    """The numbers and breaches for `customer` if this order (`amount`, base) is added.
+    The order's own commitment (if any) is not counted twice; `amount` None: the order as
+    committed (the check at release to the warehouse)."""
+    on = on or timezone.localdate()
+    limits = limits_for(customer, contract_id=contract_id, on=on)
+    ids = members(customer, limits)
+    if accounts is None:
+        accounts = {a.customer_id: a for a in CreditAccount.objects.filter(customer_id__in=ids)}
+    own = ZERO
+    if order_id is not None:
+        own = (
+            Commitment.objects.filter(order_id=order_id).values_list("amount", flat=True).first()
+            or ZERO
+        )
+    committed = sum((a.committed_amount for a in accounts.values()), ZERO) - own
+    terms = limits.terms
+    a = Assessment(
+        customer_id=customer.pk,
+        mode=limits.mode,
+        stage=stage,
+        limit=(limits.contract or limits.customer).amount
+        if (limits.contract or limits.customer)
+        else None,
+        group_limit=limits.group.amount if limits.group else None,
+        receivables=receivables_of(ids),
+        orders=quantize(committed, base()),
+        this_order=quantize(Decimal(own if amount is None else amount), base()),
+        tolerance_days=terms.overdue_days if terms else 0,
+        tolerance_amount=terms.overdue_amount if terms else ZERO,
+    )
+    if a.limit is not None and a.exposure > a.limit:
+        a.breaches.append(
+            {"code": "credit_limit_exceeded", "text": _exposure_text(a, a.limit, ""), "limit": a.limit,
+             "exposure": a.exposure}
+        )  # fmt: skip
+    if a.group_limit is not None and a.exposure > a.group_limit:
+        a.breaches.append(
+            {"code": "credit_group_limit_exceeded", "text": _exposure_text(a, a.group_limit, _("group ")),
+             "limit": a.group_limit, "exposure": a.exposure}
+        )  # fmt: skip
+    if terms is not None:
+        a.overdue_days, a.overdue_amount = overdue_of(ids, on)
+        if a.overdue_days > a.tolerance_days and a.overdue_amount > a.tolerance_amount:
+            a.breaches.append({"code": "credit_overdue", "text": overdue_text(a)})
+    own_account = accounts.get(customer.pk)
+    if own_account is not None and own_account.blocked and own_account.block_kind == "manual":
+        a.breaches.append(
+            {
+                "code": "credit_blocked",
+                "text": _("customer blocked: %(r)s") % {"r": own_account.block_reason},
+            }
+        )
+    if order_id is not None:
+        override = (
+            CreditHold.objects.filter(order_id=order_id, status=HoldStatus.RELEASED)
+            .order_by("-released_at")
+            .first()
+        )
+        if override is not None and (override.override_amount or ZERO) >= a.this_order:
+            a.overridden = True
+    return a
+
+
+def overdue_text(a: Assessment) -> str:
+    return _("overdue %(d)s days, %(a)s %(c)s > tolerance %(td)s days, %(ta)s %(c)s") % {
+        "d": a.overdue_days,
+        "a": money(a.overdue_amount),
+        "c": base(),
+        "td": a.tolerance_days,
+        "ta": money(a.tolerance_amount),
+    }
+
+
+def check(
+    *,
+    customer: Customer,
+    amount: Decimal | None,
+    stage: str,
+    order_id: int | None = None,
+    contract_id: int | None = None,
+    lock: bool = True,
+) -> Assessment:
+    """The credit check at `stage` (entry, submit, confirm, amend, release). With `lock` (the
+    default inside a transaction that may let exposure grow) the customer's account rows are
+    locked first, so a concurrent check waits for this one to commit its commitment."""
+    if lock:
+        limits = limits_for(customer, contract_id=contract_id)
+        accounts = lock_accounts(members(customer, limits))
+        _refresh_overdue_block(customer, accounts.get(customer.pk))
+    else:
+        accounts = None
+    return assess(
+        customer,
+        amount=amount,
+        stage=stage,
+        order_id=order_id,
+        contract_id=contract_id,
+        accounts=accounts,
+    )
+
+
+def _refresh_overdue_block(customer: Customer, account: CreditAccount | None) -> None:
+    """Lazy lift: a stored overdue block whose debt is paid goes at the next check."""
+    if account is None or not account.blocked or account.block_kind != "overdue":
+        return
+    a = assess(customer, amount=ZERO, stage="entry", accounts={account.customer_id: account})
+    if not any(b["code"] == "credit_overdue" for b in a.breaches):
+        _unblock(account, None, _("overdue debt paid"))
+
+
+# --- holds and release --------------------------------------------------------------------------
+
+
+def hold_create(*, order_id: int, order_number: str, customer: Customer, amount: Decimal,
+                assessment: Assessment) -> CreditHold:  # fmt: skip
+    """Put an order in the release queue with its reasons (the caller moved it to credit_hold)."""
+    CreditHold.objects.filter(order_id=order_id, status=HoldStatus.HELD).update(
+        status=HoldStatus.CLOSED
+    )
+    return CreditHold.objects.create(
+        order_id=order_id,
+        order_number=order_number,
+        customer=customer,
+        amount=quantize(Decimal(amount), base()),
+        reasons=[{"code": b["code"], "text": b["text"]} for b in assessment.breaches],
+        stage=assessment.stage,
+    )
+
+
+def hold_close(*, order_id: int) -> None:
+    CreditHold.objects.filter(order_id=order_id, status=HoldStatus.HELD).update(
+        status=HoldStatus.CLOSED
+    )
+
+
+@atomic_with_retry
+def hold_release(*, by, order_id: int, comment: str, approved: bool = False) -> CreditHold:
+    """Release a held order once, with a comment: only credit controllers and administrators
+    (`credit_override_forbidden`), a comment (`credit_override_reason_required`), an order in
+    the queue (`order_not_held`). The order moves on (orders' handler) and the override is in
+    the order's history and the customer's credit history. `approved`: a limit change
+    approved through the approval workflow releases it (the approvers' roles decided)."""
+    if not approved and not has_role(by, *CONTROLLERS):
+        raise PermissionRefused(
+            _("Only a credit controller or an administrator may release a credit hold."),
+            code="credit_override_forbidden",
+        )
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(
+            _("Say why the order is released."),
+            code="credit_override_reason_required",
+            fields={"comment": None},
+        )
+    hooks.call("lock", order_id)  # the order row first
+    hold = (
+        CreditHold.objects.select_for_update()
+        .filter(order_id=order_id, status=HoldStatus.HELD)
+        .first()
+    )
+    if hold is None:
+        raise Conflict(_("This order is not in credit hold."), code="order_not_held")
+    account = _account(hold.customer_id)
+    hold.status = HoldStatus.RELEASED
+    hold.released_by, hold.released_at, hold.comment = by, timezone.now(), comment
+    hold.override_amount = hold.amount
+    hold.save()
+    record(
+        action="credit.override.granted",
+        obj=account,
+        by=by,
+        data={"order": hold.order_number, "amount": hold.amount, "comment": comment,
+              "reasons": [r["text"] for r in hold.reasons], "by_approval": approved},
+    )  # fmt: skip
+    hooks.call("released", by=by, order_id=order_id, hold=hold)
+    return hold
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+@atomic_with_retry
+def block_set(*, by, customer: Customer | int, reason: str) -> CreditAccount:
+    """Block a customer by hand, with a reason (`credit_block_reason_required`)."""
+    _require(by)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(
+            _("Say why."), code="credit_block_reason_required", fields={"reason": None}
+        )
+    account = _account(getattr(customer, "pk", customer))
+    account.blocked, account.block_kind, account.block_reason = True, "manual", reason
+    account.blocked_at, account.blocked_by = timezone.now(), by
+    account.save()
+    record(
+        action="credit.customer.blocked",
+        obj=account,
+        by=by,
+        data={"reason": reason, "kind": "manual"},
+    )
+    return account
+
+
+@atomic_with_retry
+def block_lift(*, by, customer: Customer | int, reason: str = "") -> CreditAccount:
+    _require(by)
+    account = _account(getattr(customer, "pk", customer))
+    if account.blocked:
+        _unblock(account, by, (reason or "").strip())
+    return account
+
+
+def _unblock(account: CreditAccount, by, reason: str) -> None:
+    kind = account.block_kind
+    account.blocked, account.block_kind, account.block_reason = False, "", ""
+    account.blocked_at = account.blocked_by = None
+    account.save()
+    record(
+        action="credit.customer.unblocked",
+        obj=account,
+        by=by,
+        data={"reason": reason, "kind": kind},
+    )
+
+
+def check_overdue(*, on: dt.date | None = None) -> tuple[int, int]:
+    """The daily job: block customers whose overdue debt passes their tolerance; lift the
+    overdue blocks of those who paid. Returns (blocked, unblocked)."""
+    on = on or timezone.localdate()
+    candidates = set(
+        OpenItem.objects.filter(side="debit", open_amount__gt=0, due_date__lt=on)
+        .values_list("customer_id", flat=True)
+        .distinct()
+    ) | set(
+        CreditAccount.objects.filter(blocked=True, block_kind="overdue").values_list(
+            "customer_id", flat=True
+        )
+    )
+    blocked = unblocked = 0
+    for customer in Customer.objects.filter(pk__in=candidates).order_by("pk"):
+        b, u = _overdue_one(customer, on)
+        blocked += b
+        unblocked += u
+    return blocked, unblocked
+
+
+@atomic_with_retry
+def _overdue_one(customer: Customer, on: dt.date) -> tuple[int, int]:
+    account = _account(customer.pk)
+    a = assess(customer, amount=ZERO, stage="entry", on=on, accounts={customer.pk: account})
+    breach = next((b for b in a.breaches if b["code"] == "credit_overdue"), None)
+    if breach and not account.blocked:
+        account.blocked, account.block_kind, account.block_reason = True, "overdue", breach["text"]
+        account.blocked_at = timezone.now()
+        account.save()
+        record(action="credit.customer.blocked", obj=account, by=None,
+               data={"reason": breach["text"], "kind": "overdue"})  # fmt: skip
+        return 1, 0
+    if not breach and account.blocked and account.block_kind == "overdue":
+        _unblock(account, None, _("overdue debt paid"))
+        return 0, 1
+    return 0, 0

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "fulfillment"
+
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("stock/", views.stock, name="stock"),
+    path("shipments/", views.shipments, name="shipments"),
+    path("cancellations/", views.cancellations, name="cancellations"),
+    path("orders/<int:pk>/ship/", views.ship, name="ship"),
+    path("orders/<int:pk>/reserve/", views.reserve, name="reserve"),
+    path("orders/<int:pk>/release/", views.release, name="release"),
+    path("orders/<int:pk>/lines/<int:line_pk>/cancel/", views.cancel_line, name="cancel_line"),
+]
