@@ -278,3 +278,18 @@ def test_a_fully_shipped_unpaid_order_stays_open(manager, customer, stocked, sto
     order.refresh_from_db()
     assert order.fulfillment_status == "shipped" and order.status == "confirmed"
     assert close_if_done(order=order) is None
+
+
+def test_a_cancelled_remainder_no_longer_counts_against_credit(manager, customer, stocked):
+    from orderdesk.credit.models import Commitment
+
+    # given a confirmed order of 6 units: its whole total is committed credit
+    order = make_order(manager, customer, [(stocked, 6, None)])
+    committed = Commitment.objects.get(order_id=order.pk).amount
+    assert committed == order.base_gross_amount
+    # when 4 units are cancelled
+    line_cancel(by=manager, order=order, line=lines_of(order)[0], quantity=4, reason="duplicate")
+    # then only the other 2 stay committed
+    assert Commitment.objects.get(order_id=order.pk).amount == (
+        order.base_gross_amount * 2 / 6
+    ).quantize(Decimal("0.01"))

@@ -13,6 +13,7 @@ from django.utils import timezone
 from orderdesk.audit.services import Entry, record_many, stream_of
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.transitions import transition_target
+from orderdesk.credit import services as credit
 
 from ..choices import TRANSITIONS, OrderAction
 from ..models import Order
@@ -40,4 +41,6 @@ def order_close_automatic(*, by=None, order: Order | int, reason: str) -> Order:
             )
         ],
     )
+    # a closed order commits nothing to the customer's credit any more
+    credit.commitment_release(order_id=order.pk)
     return order

@@ -14,6 +14,9 @@ from django.utils.translation import gettext as _
 from orderdesk.audit.services import Entry, record_many, stream_of
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, PermissionRefused, ValidationFailed
+from orderdesk.core.money import quantize
+from orderdesk.core.services import base_currency
+from orderdesk.credit import services as credit
 
 from ..choices import FulfillmentStatus, OrderStatus
 from ..models import CancellationReason, Order, OrderLine
@@ -144,4 +147,25 @@ def order_line_cancel(
         order.fulfillment_status = FulfillmentStatus.SHIPPED
         order.save(update_fields=["fulfillment_status", "updated_at"])
     record_many(stream=stream_of(order), by=by, entries=entries)
+    if order.status == OrderStatus.CONFIRMED:
+        # what is cancelled no longer counts against the customer's credit limit
+        credit.commit(
+            customer=order.customer_id,
+            order_id=order.pk,
+            order_number=order.number,
+            amount=_base_total_not_cancelled(order, lines.values()),
+        )
     return current, qty, reason_obj, comment
+
+
+def _base_total_not_cancelled(order: Order, lines) -> Decimal:
+    """The order total in base currency less the cancelled quantities' share of each line."""
+    remaining = sum(
+        (
+            li.gross_amount * (li.quantity - li.cancelled_quantity) / li.quantity
+            for li in lines
+            if li.quantity
+        ),
+        Decimal(0),
+    )
+    return quantize(remaining * order.exchange_rate, base_currency())
