@@ -217,7 +217,9 @@ PAYMENT_PROVIDERS = {
     "WEBHOOK_TOLERANCE": int(os.environ.get("PAYMENT_WEBHOOK_TOLERANCE", "300")),
     "liqpay": {
         "BASE_URL": os.environ.get("LIQPAY_BASE_URL", "https://www.liqpay.ua"),
-        "PUBLIC_KEY": os.environ.get("LIQPAY_PUBLIC_KEY", "" if PRODUCTION else "sandbox_i00000000"),
+        "PUBLIC_KEY": os.environ.get(
+            "LIQPAY_PUBLIC_KEY", "" if PRODUCTION else "sandbox_i00000000"
+        ),
         "PRIVATE_KEY": os.environ.get(
             "LIQPAY_PRIVATE_KEY", "" if PRODUCTION else "sandbox_orderdesk_test_private_key"
         ),
@@ -229,7 +231,9 @@ PAYMENT_PROVIDERS = {
     },
     "stripe": {
         "BASE_URL": os.environ.get("STRIPE_BASE_URL", "https://api.stripe.com"),
-        "SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", "" if PRODUCTION else "sk_test_orderdesk"),
+        "SECRET_KEY": os.environ.get(
+            "STRIPE_SECRET_KEY", "" if PRODUCTION else "sk_test_orderdesk"
+        ),
         # several endpoint secrets while one is rolled over: comma-separated
         "WEBHOOK_SECRET": os.environ.get(
             "STRIPE_WEBHOOK_SECRET", "" if PRODUCTION else "whsec_orderdesk_test"
