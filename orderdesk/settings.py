@@ -20,7 +20,12 @@ PRODUCTION = ENV == "production"
 DEBUG = os.environ.get("DEBUG", "0" if PRODUCTION else "1") == "1" and not PRODUCTION
 
 if PRODUCTION:
-    SECRET_KEY = os.environ["SECRET_KEY"]
+    # security: the key only ever comes from the environment; refuse to start without one
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    if len(SECRET_KEY) < 50:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("production needs SECRET_KEY (50+ random characters) set")
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdef")
 
@@ -62,6 +67,7 @@ INSTALLED_APPS = [
     "orderdesk.fulfillment",
     "orderdesk.payments",
     "orderdesk.demo",
+    "orderdesk.reports",
 ]
 
 MIDDLEWARE = [
@@ -75,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # security: a number too large for the database is a 400, not a 500 (core/middleware.py)
+    "orderdesk.core.middleware.BadInputMiddleware",
 ]
 
 ROOT_URLCONF = "orderdesk.urls"
@@ -129,6 +137,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"].setdefault("TEST", {})
 DATABASES["default"]["TEST"].setdefault("SERIALIZE", False)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Reports read from a streaming replica when one is configured (orderdesk/reports/routers.py);
+# without DATABASE_REPLICA_URL everything reads and writes "default" as before.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60"))
+    )
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["orderdesk.reports.routers.ReportsReplicaRouter"]
 
 # --- auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -137,6 +154,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# security: Django's user/password check plus the log-in lock-out (orderdesk/core/auth.py)
+AUTHENTICATION_BACKENDS = ["orderdesk.core.auth.ThrottledModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "orders:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -180,6 +199,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "orderdesk.core.api.exception_handler",
+    # security: request rates from ORDERDESK["API_RATE_USER"/"API_RATE_ANON"] (empty = off)
+    "DEFAULT_THROTTLE_CLASSES": [
+        "orderdesk.core.auth.ApiUserRateThrottle",
+        "orderdesk.core.auth.ApiAnonRateThrottle",
+    ],
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -193,6 +217,17 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "orderdesk.orders.choices.OrderStatus",
         "FulfillmentStatusEnum": "orderdesk.orders.choices.FulfillmentStatus",
         "PaymentStatusEnum": "orderdesk.orders.choices.PaymentStatus",
+        # several models have a "kind": each choice set gets its own schema name
+        "PaymentMethodKindEnum": "orderdesk.customers.choices.PaymentMethodKind",
+        "StockMoveKindEnum": "orderdesk.fulfillment.models.MoveKind",
+        "ApprovalRuleKindEnum": "orderdesk.approvals.models.RuleKind",
+        "OpenItemKindEnum": "orderdesk.receivables.models.ItemKind",
+        "InvoiceKindEnum": "orderdesk.billing.models.InvoiceKind",
+        "SecurityEventKindEnum": "orderdesk.payments.choices.SecurityKind",
+        "IntermediaryKindEnum": "orderdesk.payments.choices.IntermediaryKind",
+        "IntermediaryEntryKindEnum": "orderdesk.payments.choices.EntryKind",
+        "DiscountPolicyKindEnum": "orderdesk.pricing.choices.DiscountKind",
+        "PriceListKindEnum": "orderdesk.pricing.choices.PriceListKind",
     },
 }
 
@@ -201,6 +236,14 @@ ORDERDESK = {
     "BASE_CURRENCY": os.environ.get("ORDERDESK_BASE_CURRENCY", "UAH"),
     # serialization failures / deadlocks / "database is locked": retried this many times
     "DB_RETRIES": int(os.environ.get("ORDERDESK_DB_RETRIES", "5")),
+    # security (docs/security.md): log-in lock-out per user name + address, and API rates
+    # ("3000/minute"; empty = off; on by default in production only, so load tests measure
+    # the application and not the limiter)
+    "LOGIN_FAILURE_LIMIT": int(os.environ.get("ORDERDESK_LOGIN_FAILURE_LIMIT", "5")),
+    "LOGIN_FAILURE_WINDOW": int(os.environ.get("ORDERDESK_LOGIN_FAILURE_WINDOW", "900")),
+    "CLIENT_IP_HEADER": os.environ.get("ORDERDESK_CLIENT_IP_HEADER", ""),
+    "API_RATE_USER": os.environ.get("ORDERDESK_API_RATE_USER", "3000/minute" if PRODUCTION else ""),
+    "API_RATE_ANON": os.environ.get("ORDERDESK_API_RATE_ANON", "60/minute" if PRODUCTION else ""),
 }
 
 # --- payment services (orderdesk.payments, docs/apps/payments.md) ---------------------------

@@ -5,6 +5,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from orderdesk.core.auth import ThrottledLoginView
+
 api_v1 = [
     path("", include("orderdesk.catalog.api.urls")),
     path("", include("orderdesk.customers.api.urls")),
@@ -13,12 +15,14 @@ api_v1 = [
     path("", include("orderdesk.billing.api.urls")),
     path("", include("orderdesk.fulfillment.api.urls")),
     path("", include("orderdesk.payments.api.urls")),
+    path("", include("orderdesk.reports.api.urls")),
     path("", include("orderdesk.core.api_urls")),
 ]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="orders:list", permanent=False)),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    # security: the log-in page refuses a user name + address after repeated failures
+    path("login/", ThrottledLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -31,10 +35,11 @@ urlpatterns = [
     path("catalog/", include("orderdesk.catalog.urls")),
     path("pricing/", include("orderdesk.pricing.urls")),
     path("billing/", include("orderdesk.billing.urls")),
-    path("receivables/", include("orderdesk.receivables.urls")),
     path("warehouse/", include("orderdesk.fulfillment.urls")),
     # payment services; /payments/webhooks/<provider>/ takes the providers' signed callbacks
     path("payments/", include("orderdesk.payments.urls")),
+    path("receivables/", include("orderdesk.receivables.urls")),
+    path("reports/", include("orderdesk.reports.urls")),
 ]
 
 if settings.DEBUG:

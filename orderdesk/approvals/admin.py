@@ -30,7 +30,14 @@ class ApprovalAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     readonly_fields = [f.name for f in Approval._meta.fields]
 
-    def has_add_permission(self, request):
+    # workflow records change only through the services (rules, locks, history)
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -40,5 +47,12 @@ class ApprovalTaskAdmin(admin.ModelAdmin):
     list_filter = ("status",)
     readonly_fields = [f.name for f in ApprovalTask._meta.fields]
 
-    def has_add_permission(self, request):
+    # workflow records change only through the services (rules, locks, history)
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

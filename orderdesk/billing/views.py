@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -401,8 +402,9 @@ def payment_reverse(request, pk: int):
 @login_required
 @require_POST
 def allocation_cancel(request, pk: int):
-    back = request.POST.get("next") or reverse("billing:payments")
-    if not back.startswith("/"):
+    back = request.POST.get("next") or ""
+    # security: only a path of this site ("//evil.example" and "/\\evil.example" are not)
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts=None) or not back.startswith("/"):
         back = reverse("billing:payments")
     try:
         services.allocation_cancel(by=request.user, allocation=pk)

@@ -30,9 +30,29 @@ class CreditAccountAdmin(admin.ModelAdmin):
     list_display = ("customer", "committed_amount", "blocked", "block_kind", "block_reason")
     readonly_fields = [f.name for f in CreditAccount._meta.fields]
 
+    # workflow records change only through the services (rules, locks, history)
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(CreditHold)
 class CreditHoldAdmin(admin.ModelAdmin):
     list_display = ("order_number", "customer", "amount", "status", "held_at", "released_by")
     list_filter = ("status",)
     readonly_fields = [f.name for f in CreditHold._meta.fields]
+
+    # workflow records change only through the services (rules, locks, history)
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

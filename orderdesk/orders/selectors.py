@@ -12,6 +12,7 @@ from orderdesk.audit.models import Event
 from orderdesk.audit.selectors import timeline
 from orderdesk.audit.services import stream_of
 from orderdesk.core.errors import NotFound, ValidationFailed
+from orderdesk.core.roles import Role, roles_of
 
 from .choices import OrderStatus
 from .models import DeliveryScheduleEntry, Order, OrderLine
@@ -140,5 +141,28 @@ def order_differences(order: Order) -> dict[str, dict[str, Any]]:
     return out
 
 
-def order_timeline(order: Order) -> QuerySet[Event]:
-    return timeline(stream_of(order)).select_related("actor")
+# Money events the warehouse does not see on an order's history: the warehouse works with
+# goods and delivery notes, not with invoices, payments or credit.
+MONEY_EVENTS = (
+    "billing.invoice.",
+    "billing.credit_note.",
+    "billing.cash_receipt.",
+    "billing.payment.",
+    "billing.allocation.",
+    "payments.",
+    "credit.",
+    "orders.order.payment_status_changed",
+)
+
+
+def order_timeline(order: Order, *, user=None) -> QuerySet[Event]:
+    """The order's history; a warehouse operator (without another role) sees it without the
+    money events."""
+    events = timeline(stream_of(order)).select_related("actor")
+    roles = roles_of(user) if user is not None else None
+    if roles is not None and Role.WAREHOUSE in roles and len(roles) == 1:
+        money = Q()
+        for prefix in MONEY_EVENTS:
+            money |= Q(action__startswith=prefix)
+        events = events.exclude(money)
+    return events

@@ -107,12 +107,12 @@ class TaskDecideView(Base):
         return Response(task_data(selectors.task_get_for(user=request.user, pk=pk), full=True))
 
 
-class CommentInput(serializers.Serializer):
+class ApprovalCommentInput(serializers.Serializer):
     text = serializers.CharField()
 
 
 class TaskCommentView(Base):
-    @extend_schema(operation_id="approvals_task_comment", tags=TAGS, request=CommentInput,
+    @extend_schema(operation_id="approvals_task_comment", tags=TAGS, request=ApprovalCommentInput,
                    responses={201: dict, **ERROR_RESPONSES})  # fmt: skip
     def post(self, request: Request, pk: int) -> Response:
         task = selectors.task_get_for(user=request.user, pk=pk)

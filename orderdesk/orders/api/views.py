@@ -345,7 +345,7 @@ class OrderTimelineView(OrdersAPIView):
     )
     def get(self, request: Request, pk: int) -> Response:
         ensure_visible(request.user, pk)
-        events = selectors.order_timeline(Order(pk=pk))
+        events = selectors.order_timeline(Order(pk=pk), user=request.user)
         page = self.paginate_queryset(events)
         return self.get_paginated_response(s.OrderEventSerializer(page, many=True).data)
 

@@ -28,6 +28,7 @@ from orderdesk.credit import services as credit
 from ..choices import TRANSITIONS, OrderAction, OrderStatus
 from ..deviations import order_deviations
 from ..models import Order
+from ..permissions import can_edit_order
 from . import _common as c
 from .credit_flow import assess, confirm_locked, credit_numbers, lock_plain, move
 from .entry import lock_order
@@ -249,6 +250,12 @@ def order_override_request(*, by, order: Order | int, comment: str) -> Approval:
             _("Say why."), code="credit_override_reason_required", fields={"comment": None}
         )
     order = lock_plain(order)
+    # the seller of the order asks, or a credit controller from the release queue; anyone
+    # else learns nothing of the order's state
+    if not (can_edit_order(by, order) or has_role(by, Role.CREDIT_CONTROLLER, Role.ADMINISTRATOR)):
+        raise PermissionRefused(
+            _("You may not change order %(n)s.") % {"n": order.number}, code="order_not_permitted"
+        )
     if order.status != OrderStatus.CREDIT_HOLD:
         raise Conflict(_("This order is not in credit hold."), code="order_not_held")
     numbers = assess(order, "confirm", lock=False)

@@ -101,10 +101,10 @@ def _subject(event) -> str:
     return event.object_repr
 
 
-def history_entries(order: Order) -> list[dict[str, Any]]:
+def history_entries(order: Order, user=None) -> list[dict[str, Any]]:
     """The order's events, newest first, each with labelled changes and details."""
     entries = []
-    for event in order_timeline(order):
+    for event in order_timeline(order, user=user):
         model = MODELS.get(event.object_type)
         initial = event.action.endswith((".created", ".added"))
         changes = []

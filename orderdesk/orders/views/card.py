@@ -112,7 +112,7 @@ def lines_context(request, order: Order, **extra) -> dict[str, Any]:
         "may_price": Term.PRICE in allowed,
         "may_discount": Term.DISCOUNT in allowed,
         "add_form": LineForm(prefix="add", user=user),
-        "timeline": history_entries(order),
+        "timeline": history_entries(order, request.user),
     }
     context.update(extra)
     return context
