@@ -67,5 +67,10 @@ browser-deps:
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
 
+## make soak: crash safety under bounded loopback load (a private PostgreSQL cluster, minutes)
+soak: setup
+	$(BIN)/python scripts/crash.py --duration 120
+	$(BIN)/python scripts/crash.py --duration 60 --sqlite
+
 clean:
 	rm -rf $(VENV) var staticfiles
