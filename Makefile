@@ -68,9 +68,12 @@ bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
 
 ## make soak: crash safety under bounded loopback load (a private PostgreSQL cluster, minutes)
+## and longer API fuzzing (FUZZ_EXAMPLES per operation and role, default 40)
+FUZZ_EXAMPLES ?= 40
 soak: setup
 	$(BIN)/python scripts/crash.py --duration 120
 	$(BIN)/python scripts/crash.py --duration 60 --sqlite
+	ORDERDESK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q tests/security/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

@@ -7,7 +7,8 @@ often bound to real records of the world (tests/security/world.py), so the fuzze
 queries reach the services rather than stopping at 404. Each request runs in a savepoint that
 is rolled back: what one example wrote is gone for the next.
 
-Skipped when schemathesis is not installed (it is a dev dependency).
+schemathesis is a dev dependency pinned in requirements.lock; the test skips only on a
+machine that installed the project without it.
 """
 
 from __future__ import annotations
