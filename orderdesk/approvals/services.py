@@ -210,6 +210,30 @@ def fired_rules(deviations: list[dict[str, Any]]) -> list[tuple[ApprovalRule, di
     return fired
 
 
+def approvers_for(deviations: list[dict[str, Any]]) -> list[list[str]]:
+    """Who may approve each deviation under the active rules, in stage order: a role code for
+    a role stage, the username for each named user. An empty list: no rule asks for approval
+    of that deviation (submitting confirms it, as far as the rules go)."""
+    rules = list(
+        ApprovalRule.objects.filter(active=True).prefetch_related("stages__users").order_by("pk")
+    )
+    answers = []
+    for dev in deviations:
+        who: list[str] = []
+        for rule in rules:
+            if dev.get("kind") != rule.kind:
+                continue
+            if rule.threshold is not None:
+                value = _number(dev.get("value"))
+                if value is not None and value <= rule.threshold:
+                    continue
+            for stage in sorted(rule.stages.all(), key=lambda st: (st.position, st.pk)):
+                names = [stage.role] if stage.role else [u.username for u in stage.users.all()]
+                who.extend(n for n in names if n not in who)
+        answers.append(who)
+    return answers
+
+
 def _stage_people(stage: RuleStage) -> list:
     if stage.role:
         return list(

@@ -2,8 +2,9 @@
 
 The comparison itself is one pure function, `pricing.calculations.deviations(order, standard)`;
 this module gathers its two inputs with a handful of queries (`order_deviations`), says who
-may approve each kind (`APPROVER_ROLES`, a data table until the approval rules replace it),
-and shows the list on the order card (`deviations_panel`, slot "order_card").
+may approve each deviation under the active approval rules (`approvals.services.approvers_for`:
+the same rules that route the order at submit), and shows the list on the order card
+(`deviations_panel`, slot "order_card").
 
 Kinds (stable codes), what is compared and the numbers each carries:
 
@@ -22,6 +23,7 @@ Kinds (stable codes), what is compared and the numbers each carries:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +32,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from orderdesk.approvals.services import approvers_for
 from orderdesk.core.roles import Role
 from orderdesk.core.services import rate_for
 from orderdesk.customers.models import PaymentTerms, PaymentTermsInstalment
@@ -40,22 +43,6 @@ from .choices import OrderStatus
 from .models import Order
 
 K = calc.Kind
-
-# Who may approve each kind of deviation ("any one of these roles"). The approval issue
-# replaces this table with rules the administrator sets.
-APPROVER_ROLES: dict[str, tuple[str, ...]] = {
-    K.DISCOUNT_OVER_CAP: (Role.SALES_HEAD,),
-    K.TOTAL_DISCOUNT_OVER_LIMIT: (Role.SALES_HEAD,),
-    K.DISCOUNT_BUDGET_EXCEEDED: (Role.SALES_HEAD,),
-    K.PRICE_BELOW_FLOOR: (Role.SALES_HEAD, Role.ADMINISTRATOR),
-    K.PRICE_BELOW_LIST: (Role.SALES_HEAD,),
-    K.PAYMENT_TERMS_LONGER: (Role.CREDIT_CONTROLLER,),
-    K.PREPAYMENT_LOWER: (Role.CREDIT_CONTROLLER,),
-    K.CURRENCY_DIFFERS: (Role.SALES_HEAD,),
-    K.PAYMENT_METHOD_DIFFERS: (Role.CREDIT_CONTROLLER,),
-    K.DELIVERY_TERMS_DIFFER: (Role.SALES_HEAD,),
-    K.ORDER_AMOUNT_OVER_THRESHOLD: (Role.SALES_HEAD,),
-}
 
 KIND_LABELS = {
     K.DISCOUNT_OVER_CAP: _("Manual discount above the cap"),
@@ -194,15 +181,19 @@ def gather(order: Order) -> tuple[calc.OrderData, calc.Standard]:
         budget=budget_data,
         min_margin_percent=limits.min_margin_percent,
         order_amount_threshold=limits.order_amount_threshold,
-        approvers=APPROVER_ROLES,
     )
     return data, standard
 
 
 def order_deviations(order: Order) -> list[calc.Deviation]:
-    """Every deviation of `order` from its standard, with its numbers (see the module table)."""
+    """Every deviation of `order` from its standard, with its numbers (see the module table)
+    and who may approve it under the active approval rules."""
     data, standard = gather(order)
-    return calc.deviations(data, standard)
+    found = calc.deviations(data, standard)
+    if not found:
+        return found
+    who = approvers_for([d.as_dict() for d in found])
+    return [replace(d, approvers=tuple(names)) for d, names in zip(found, who, strict=True)]
 
 
 # --- showing them -------------------------------------------------------------------------------

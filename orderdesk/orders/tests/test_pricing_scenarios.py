@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from orderdesk.approvals import services as approvals
 from orderdesk.audit.models import Event
 from orderdesk.audit.services import stream_of
 from orderdesk.core.errors import DomainError
@@ -299,12 +300,22 @@ def test_a_confirmed_order_keeps_its_discounts_when_an_amendment_does_not_touch_
 # --- deviations, with their numbers ----------------------------------------------------------------
 
 
-def test_a_manual_discount_above_the_managers_cap_is_a_deviation(manager, buyer, deal, product):
+def test_a_manual_discount_above_the_managers_cap_is_a_deviation(
+    admin_user, manager, buyer, deal, product
+):
     # the manager's role may give 5 % (the contract would allow 10 %): 8 % is entered, not refused
     order = order_create(
         by=manager, customer=buyer, lines=[line(product, "10", discount_percent="8")]
     )
     assert order.lines.get().discount_percent == D("8")
+    (deviation,) = order_deviations(order)
+    assert deviation.approvers == ()  # no approval rule asks for it yet
+    approvals.rule_save(
+        by=admin_user,
+        name="Discount above the cap",
+        kind="discount_over_cap",
+        stages=[{"role": "sales_head", "mode": "any"}],
+    )
     (deviation,) = order_deviations(order)
     assert deviation.as_dict() == {
         "kind": "discount_over_cap",
@@ -365,7 +376,20 @@ def test_an_exhausted_discount_budget_is_a_deviation(admin_user, manager, buyer,
     ]
 
 
-def test_a_price_below_cost_is_a_deviation(manager, head, buyer, deal, product):
+def test_a_price_below_cost_is_a_deviation(admin_user, manager, head, buyer, deal, product):
+    approvals.rule_save(
+        by=admin_user,
+        name="Below the floor",
+        kind="price_below_floor",
+        stages=[{"role": "sales_head", "mode": "any"}, {"role": "administrator", "mode": "any"}],
+    )
+    approvals.rule_save(  # a threshold the deviation stays under: this rule does not apply
+        by=admin_user,
+        name="Far below the list",
+        kind="price_below_list",
+        threshold="1000",
+        stages=[{"role": "credit_controller", "mode": "any"}],
+    )
     team = SalesTeamFactory(head=head)
     team.members.add(manager)
     order = order_create(by=manager, customer=buyer, lines=[line(product, "2", unit_price="55")])
@@ -380,6 +404,7 @@ def test_a_price_below_cost_is_a_deviation(manager, head, buyer, deal, product):
         ("price_below_list", "100", "55", None, "UAH"),
         ("price_below_floor", "60", "55", "60", "UAH"),
     ]
+    assert body["deviations"][0]["approvers"] == []
     assert body["deviations"][1]["approvers"] == ["sales_head", "administrator"]
 
 
