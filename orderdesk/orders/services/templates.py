@@ -178,7 +178,9 @@ def order_create_from_template(
 
 def order_copy(*, by, order: Order, customer: Any = None, **header: Any) -> Order:
     """A new draft with the same lines and terms at today's standard prices; a hand-entered
-    price is kept, under the user's right to set prices."""
+    price is kept, under the user's right to set prices. For the same customer the contract,
+    address, partial-shipment choice and order-level discount come along too (a discount above
+    the cap is a deviation again, as on entry)."""
     same_customer = customer is None or str(getattr(customer, "pk", customer)) == str(
         order.customer_id
     )
@@ -201,6 +203,8 @@ def order_copy(*, by, order: Order, customer: Any = None, **header: Any) -> Orde
             "partial_shipment_allowed": order.partial_shipment_allowed,
             "customer_reference": "",
         }
+        if order.discount_percent:  # the order-level discount agreed with this customer
+            terms["discount_percent"] = order.discount_percent
     return order_create(
         by=by,
         customer=customer or order.customer_id,

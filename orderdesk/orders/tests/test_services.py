@@ -422,7 +422,9 @@ def test_order_create_refuses_a_currency_without_a_rate(head, team, customer, co
 def test_order_create_refuses_an_unknown_or_inactive_currency(head, team, customer, contract):
     with refused("currency_unknown"):
         order_create(by=head, customer=customer, currency="XTS", lines=[])
-    Currency.objects.filter(code="PLN").update(active=False)
+    pln = Currency.objects.get(code="PLN")
+    pln.active = False
+    pln.save()  # save(), not update(): the reference-data caches see the change (core.cache)
     with refused("currency_unknown"):
         order_create(by=head, customer=customer, currency="PLN", lines=[])
 
@@ -1177,6 +1179,7 @@ def test_copy_takes_todays_standard_prices_and_keeps_manual_ones(
         customer=customer,
         order_date=today - dt.timedelta(days=40),
         delivery_terms="EXW Бровари",
+        discount_percent="2",
         lines=[line(product, "3"), line(bolt, "4", unit_price="9", discount_percent="5")],
     )
     PriceListItemFactory(price_list=price_list, product=product, price=D("110"), valid_from=today)
@@ -1186,9 +1189,16 @@ def test_copy_takes_todays_standard_prices_and_keeps_manual_ones(
     assert copy.pk != original.pk
     assert copy.number != original.number
     assert (copy.status, copy.order_date, copy.contract) == (OrderStatus.DRAFT, today, contract)
+    assert copy.discount_percent == D("2")  # the order-level discount comes along
     nails, bolts = copy.lines.order_by("position")
     assert (nails.quantity, nails.unit_price) == (D("3"), D("110"))
-    assert (bolts.quantity, bolts.unit_price, bolts.discount_percent) == (D("4"), D("9"), D("5"))
+    assert (bolts.quantity, bolts.unit_price, bolts.manual_discount_percent) == (
+        D("4"),
+        D("9"),
+        D("5"),
+    )
+    # the line's 5 % and the order's 2 % give the same total discount as on the original
+    assert bolts.discount_percent == original.lines.get(product=bolt).discount_percent
     assert last_event(copy, "orders.order.created").data == {"copied_from": original.number}
 
 
@@ -1198,6 +1208,7 @@ def test_copy_for_another_customer_uses_that_customers_contract(manager, custome
     copy = order_copy(by=manager, order=draft, customer=other)
     assert (copy.customer, copy.contract) == (other, other_contract)
     assert copy.lines.get().quantity == D("3")
+    assert copy.discount_percent == D("0")  # another customer's terms are that customer's
 
 
 def test_a_template_creates_an_order_in_one_step(manager, customer, contract, product):
