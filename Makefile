@@ -7,7 +7,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/orderdesk
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-sqlite setup migrate demo lint fmt check messages bench soak clean browser-deps
+.PHONY: run test test-postgres test-sqlite setup migrate demo lint fmt check messages bench scaleout soak clean browser-deps
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,7 @@ setup: $(STAMP)
 
 migrate: setup
 	$(BIN)/orderdesk migrate --noinput -v0
+	$(BIN)/orderdesk createcachetable  # the database cache, when ORDERDESK_CACHE_URL=db://
 
 demo: migrate
 	$(BIN)/orderdesk load_demo --if-empty
@@ -66,6 +67,13 @@ browser-deps:
 
 bench: setup
 	$(BIN)/python -m bench $(if $(SCALE),--scale $(SCALE),)
+
+## make scaleout: several gunicorn workers, a streaming replica for reports, SKIP LOCKED job
+## workers (docs/scale-out.md; private clusters and databases, minutes)
+scaleout: setup
+	$(BIN)/python -m bench.scaleout.gunicorn
+	$(BIN)/python -m bench.scaleout.replica
+	$(BIN)/python -m bench.scaleout.workers
 
 ## make soak: crash safety under bounded loopback load (a private PostgreSQL cluster, minutes)
 ## and longer API fuzzing (FUZZ_EXAMPLES per operation and role, default 40)
