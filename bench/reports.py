@@ -80,6 +80,9 @@ ALLOCATION_COLS = (
     "debit_id", "credit_id", "date", "amount", "credit_amount", "conversion_rate",
     "exchange_difference", "reversed_on", "created_at",
 )  # fmt: skip
+CANCELLATION_COLS = (
+    "order_id", "line_id", "quantity", "reason_id", "comment", "created_by_id", "created_at",
+)  # fmt: skip
 DUE_DAYS = {"net30": 30, "net14": 14, "half50": 14, "prepay100": 0}
 
 
@@ -94,7 +97,10 @@ def generate_ledger(
       all (overdue, not due); 3 % of payments overpay (credit left open), 1 % of the
       allocations are undone later (the invoice open again, the payment unapplied);
     - a confirmed order waiting for prepayment: a prepayment invoice for half its total;
-    - 30 % of the partially shipped orders: half of each unshipped line cancelled.
+    - 30 % of the partially shipped orders: half of each unshipped line cancelled, and
+      25 % of the cancelled orders that had been confirmed: half of their first line
+      cancelled before the order was (a `fulfillment.LineCancellation` each, with a reason
+      from the catalogue, and the line's `cancelled_quantity`).
 
     `open_amount` = amount - allocations in force, as the receivables services keep it.
     """
@@ -105,7 +111,8 @@ def generate_ledger(
     from orderdesk.billing.models import Invoice, InvoiceLine
     from orderdesk.core.money import quantize
     from orderdesk.customers.models import PaymentTerms
-    from orderdesk.orders.models import Order, OrderLine
+    from orderdesk.fulfillment.models import LineCancellation
+    from orderdesk.orders.models import CancellationReason, Order, OrderLine
     from orderdesk.receivables.models import Allocation, OpenItem
 
     say = progress or (lambda msg: None)
@@ -117,6 +124,10 @@ def generate_ledger(
 
     base = settings.ORDERDESK["BASE_CURRENCY"]
     terms = {t.pk: DUE_DAYS.get(t.code, 14) for t in PaymentTerms.objects.all()}
+    reasons = [
+        (r.pk, "Bench: explained" if r.requires_text else "")
+        for r in CancellationReason.objects.filter(active=True).order_by("code")
+    ]
     next_invoice, next_item = next_id(Invoice), next_id(OpenItem)
     payment_doc = 10_000_000 + next_item  # payments are known to the ledger by reference only
     invoices, inv_lines, items, allocations, cancels = [], [], [], [], []
@@ -134,10 +145,13 @@ def generate_ledger(
             loader.load(OpenItem, ITEM_COLS, items)
             loader.load(Allocation, ALLOCATION_COLS, allocations)
             if cancels:
+                loader.load(LineCancellation, CANCELLATION_COLS, cancels)
+                lite = connection.vendor == "sqlite"
                 with connection.cursor() as cur:
                     cur.executemany(
-                        "UPDATE orders_orderline SET cancelled_quantity = %s WHERE id = %s",
-                        [(str(q) if connection.vendor == "sqlite" else q, i) for i, q in cancels],
+                        "UPDATE orders_orderline SET cancelled_quantity = cancelled_quantity + %s"
+                        " WHERE id = %s",
+                        [(str(c[2]) if lite else c[2], c[1]) for c in cancels],
                     )
         counts["invoices"] += len(invoices)
         counts["invoice_lines"] += len(inv_lines)
@@ -170,6 +184,7 @@ def generate_ledger(
             "exchange_rate",
             "payment_terms_id",
             "gross_amount",
+            "manager_id",
         )
     )
     line_rows = (
@@ -207,6 +222,7 @@ def generate_ledger(
         rate,
         terms_id,
         gross,
+        manager,
     ) in orders.iterator(chunk_size=20000):
         own = []
         while pending is not None and pending[0] < oid:
@@ -224,7 +240,9 @@ def generate_ledger(
         if ful == "partially_shipped" and rng.random() < 0.3:
             for li in own:
                 if li[7] == 0 and li[6] >= 2:
-                    cancels.append((li[1], (li[6] / 2).quantize(Decimal("1"))))
+                    reason, comment = rng.choice(reasons)
+                    half = (li[6] / 2).quantize(Decimal("1"))
+                    cancels.append((oid, li[1], half, reason, comment, manager, now))
         if shipped:
             doc_date = min(day + dt.timedelta(days=rng.randrange(1, 11)), today)
             due = doc_date + dt.timedelta(days=terms.get(terms_id, 14))
@@ -304,8 +322,32 @@ def generate_ledger(
             flush()
             say(f"ledger: {done:,} orders, {counts['items']:,} items")
     flush()
+    # lines of cancelled orders cancelled in part while the order was confirmed
+    first_lines = (
+        OrderLine.objects.filter(
+            order_id__gte=first_order_id,
+            order__status="cancelled",
+            order__confirmed_at__isnull=False,
+            position=1,
+            quantity__gte=2,
+            shipped_quantity=0,
+        )
+        .order_by("order_id")
+        .values_list("order_id", "pk", "quantity", "order__manager_id", "order__cancelled_at")
+    )
+    for oid, lid, qty, manager, cancelled_at in first_lines.iterator(chunk_size=20000):
+        rng = random.Random(seed * 104729 + oid)
+        if rng.random() < 0.25:
+            reason, comment = rng.choice(reasons)
+            when = cancelled_at - dt.timedelta(hours=1)
+            cancels.append(
+                (oid, lid, (qty / 2).quantize(Decimal("1")), reason, comment, manager, when)
+            )
+        if len(cancels) >= 50_000:
+            flush()
+    flush()
     with transaction.atomic():
-        reset_sequences([Invoice, InvoiceLine, OpenItem, Allocation])
+        reset_sequences([Invoice, InvoiceLine, OpenItem, Allocation, LineCancellation])
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
@@ -454,18 +496,27 @@ FROM orders_order o JOIN auth_user u ON u.id = o.manager_id
 GROUP BY 1, o.manager_id, u.first_name, u.last_name, u.username
 """
 
+# Line cancellations with their own reason, and the rest of cancelled orders' lines with the
+# order's; lines counted once per reason.
 RAW_CANCELLATIONS_BY_REASON = """
-SELECT o.cancel_reason_id, r.name, COUNT(*),
-       SUM(CASE WHEN o.status = 'cancelled' THEN l.quantity - l.shipped_quantity
-                ELSE l.cancelled_quantity END),
-       SUM(CASE WHEN o.status = 'cancelled' THEN l.quantity - l.shipped_quantity
-                ELSE l.cancelled_quantity END
-           * l.unit_price * (100 - l.discount_percent) / 100 * o.exchange_rate)
-FROM orders_orderline l
-JOIN orders_order o ON o.id = l.order_id
-LEFT JOIN orders_cancellationreason r ON r.id = o.cancel_reason_id
-WHERE o.status = 'cancelled' OR l.cancelled_quantity > 0
-GROUP BY o.cancel_reason_id, r.name
+WITH entries AS (
+  SELECT c.reason_id, c.line_id, c.quantity AS q,
+         c.quantity * l.unit_price * (100 - l.discount_percent) / 100 * o.exchange_rate AS v
+  FROM fulfillment_linecancellation c
+  JOIN orders_orderline l ON l.id = c.line_id
+  JOIN orders_order o ON o.id = l.order_id
+  UNION ALL
+  SELECT o.cancel_reason_id, l.id, l.quantity - l.shipped_quantity - l.cancelled_quantity,
+         (l.quantity - l.shipped_quantity - l.cancelled_quantity)
+           * l.unit_price * (100 - l.discount_percent) / 100 * o.exchange_rate
+  FROM orders_orderline l
+  JOIN orders_order o ON o.id = l.order_id
+  WHERE o.status = 'cancelled' AND l.quantity > l.shipped_quantity + l.cancelled_quantity
+)
+SELECT e.reason_id, r.name, COUNT(DISTINCT e.line_id), SUM(e.q), SUM(e.v)
+FROM entries e
+LEFT JOIN orders_cancellationreason r ON r.id = e.reason_id
+GROUP BY e.reason_id, r.name
 """
 
 RAW_DASHBOARD_MARGINS = """

@@ -10,6 +10,7 @@ row.
 from __future__ import annotations
 
 import datetime as dt
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -99,8 +100,9 @@ def period_dimension(date_path: str) -> Dimension:
 
 
 @dataclass
-class Report:
-    """One report: its parameters, dimensions and measures; subclasses give the queries."""
+class Report(ABC):
+    """One report: its parameters, dimensions and measures; subclasses give the queries
+    (`measures`, `iter_rows`, `totals` are abstract: a report missing one cannot be made)."""
 
     name: str = ""
     title: Any = ""
@@ -130,7 +132,7 @@ class Report:
         check_sort(params, [c.key for c in self.columns(params)])
         return params
 
-    def prepare(self, params: Params) -> None:
+    def prepare(self, params: Params) -> None:  # noqa: B027 - an optional hook, not abstract
         """Fill defaults that depend on other parameters (subclasses)."""
 
     @property
@@ -142,8 +144,9 @@ class Report:
     def group_by(self, params: Params) -> list[str]:
         return list(params.get("group_by") or self.default_group_by)
 
+    @abstractmethod
     def measures(self, params: Params) -> list[Column]:
-        raise NotImplementedError
+        """The figures' columns (after the dimensions')."""
 
     def columns(self, params: Params) -> list[Column]:
         dims = [Column(d, self.dimensions[d].title, "dim") for d in self.group_by(params)]
@@ -151,6 +154,7 @@ class Report:
 
     # --- data -----------------------------------------------------------------------------
 
+    @abstractmethod
     def iter_rows(
         self,
         user,
@@ -162,7 +166,6 @@ class Report:
     ) -> Iterator[dict[str, Any]]:
         """The rows, sorted. `stream` (exports): read through a server-side cursor in chunks,
         so memory stays flat however many rows there are."""
-        raise NotImplementedError
 
     def rows(self, user, params: Params, *, limit: int | None = None, offset: int = 0):
         """A list of rows (a slice for pages and the API)."""
@@ -173,8 +176,9 @@ class Report:
             out.append(row)
         return out
 
+    @abstractmethod
     def totals(self, user, params: Params) -> dict[str, Any]:
-        raise NotImplementedError
+        """The totals row: every measure over all the rows the parameters select."""
 
     # --- links ----------------------------------------------------------------------------
 
@@ -257,23 +261,14 @@ def as_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-class GroupedReport(Report):
-    """A report that is one GROUP BY over a queryset (`base`) with summed `aggregates`."""
-
-    def base(self, user, params: Params) -> QuerySet:
-        raise NotImplementedError
-
-    def aggregates(self, params: Params) -> dict[str, Any]:
-        """{column key: aggregate}; in SQL each is named `m_<key>`, so that a measure named
-        like a model field (quantity) never shadows the field in another expression."""
-        raise NotImplementedError
+class GroupedRows(Report):
+    """Rows grouped by the chosen dimensions (`g_<key>`, labels `g_<key>_<i>`) with measures
+    (`m_<key>`), sorted: the columns, the sort and the shaping of result rows into report
+    rows. Where the rows come from is the subclass's (`GroupedReport`: one queryset)."""
 
     def derived(self, params: Params) -> dict[str, Any]:
         """Expressions over the aggregates (m_margin = m_revenue - m_cost), sortable in SQL."""
         return {}
-
-    def _measures(self, params: Params) -> dict[str, Any]:
-        return {f"m_{key}": agg for key, agg in self.aggregates(params).items()}
 
     def finish(self, row: dict[str, Any], params: Params) -> None:
         """Round and complete one row in Python (percentages)."""
@@ -319,19 +314,6 @@ class GroupedReport(Report):
                 out.append(name)
         return out
 
-    def queryset(self, user, params: Params) -> QuerySet:
-        annotations, names = self._grouping(params)
-        qs = self.base(user, params).using(report_database())
-        qs = qs.annotate(**annotations).values(*names).annotate(**self._measures(params))
-        order = self._order_by(params)
-        # expressions over the aggregates only when the sort needs them (rows get them in
-        # Python), so the database computes no more than the figures
-        wanted = {k.lstrip("-") for k in order}
-        derived = {k: v for k, v in self.derived(params).items() if k in wanted}
-        if derived:
-            qs = qs.annotate(**derived)
-        return qs.order_by(*order)
-
     def shape(self, raw: dict[str, Any], params: Params) -> dict[str, Any]:
         return self.shaper(params)(raw)
 
@@ -345,7 +327,7 @@ class GroupedReport(Report):
         the labels of periods are made once per period)."""
         period = params.get("period") or Period.MONTH
         period_labels: dict[Any, tuple[dt.date | None, str]] = {}
-        converts = type(self).convert is not GroupedReport.convert
+        converts = type(self).convert is not GroupedRows.convert
         dims = []
         for key in self.group_by(params):
             dim = self.dimensions[key]
@@ -386,6 +368,38 @@ class GroupedReport(Report):
             return str(_("(none)"))
         return dim.text(labels) if dim.label_paths else str(value)
 
+    def complete_totals(self, row: dict[str, Any], params: Params) -> None:
+        self.finish(row, params)
+
+
+class GroupedReport(GroupedRows):
+    """A report that is one GROUP BY over a queryset (`base`) with summed `aggregates`."""
+
+    @abstractmethod
+    def base(self, user, params: Params) -> QuerySet:
+        """The rows the report may read: scoped to the user, narrowed by the filters."""
+
+    @abstractmethod
+    def aggregates(self, params: Params) -> dict[str, Any]:
+        """{column key: aggregate}; in SQL each is named `m_<key>`, so that a measure named
+        like a model field (quantity) never shadows the field in another expression."""
+
+    def _measures(self, params: Params) -> dict[str, Any]:
+        return {f"m_{key}": agg for key, agg in self.aggregates(params).items()}
+
+    def queryset(self, user, params: Params) -> QuerySet:
+        annotations, names = self._grouping(params)
+        qs = self.base(user, params).using(report_database())
+        qs = qs.annotate(**annotations).values(*names).annotate(**self._measures(params))
+        order = self._order_by(params)
+        # expressions over the aggregates only when the sort needs them (rows get them in
+        # Python), so the database computes no more than the figures
+        wanted = {k.lstrip("-") for k in order}
+        derived = {k: v for k, v in self.derived(params).items() if k in wanted}
+        if derived:
+            qs = qs.annotate(**derived)
+        return qs.order_by(*order)
+
     def iter_rows(self, user, params: Params, *, limit=None, offset=0, stream=False):
         qs = self.queryset(user, params)
         shape = self.shaper(params)
@@ -402,9 +416,6 @@ class GroupedReport(Report):
                 row[column.key] = ROUNDING[column.kind](raw[f"m_{column.key}"])
         self.complete_totals(row, params)
         return row
-
-    def complete_totals(self, row: dict[str, Any], params: Params) -> None:
-        self.finish(row, params)
 
 
 def _percent(value: Any) -> Decimal | None:
@@ -458,8 +469,29 @@ def fetch(qs: QuerySet, *, stream: bool = False) -> Iterator[dict[str, Any]]:
         yield from (qs.iterator(chunk_size=ITERATOR_CHUNK) if stream else qs)
         return
     sql, params = qs.query.sql_with_params()
+    yield from fetch_sql(qs.db, sql, params, stream=stream)
+
+
+def fetch_sql(
+    alias: str, sql: str, params: Any, *, stream: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The rows of SQL composed from ORM queries (`%s` parameters) as dicts, read as `fetch`
+    reads a queryset. On SQLite, where no converter runs, a float (SQLite sums decimals in
+    floating point) comes back as the Decimal of its shortest text, as Django's would."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            while rows := cursor.fetchmany(ITERATOR_CHUNK):
+                for row in rows:
+                    yield {
+                        n: Decimal(repr(v)) if v.__class__ is float else v
+                        for n, v in zip(names, row, strict=True)
+                    }
+        return
     if not stream:
-        with transaction.atomic(using=qs.db):
+        with transaction.atomic(using=alias):
             report_session(connection)
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -468,7 +500,7 @@ def fetch(qs: QuerySet, *, stream: bool = False) -> Iterator[dict[str, Any]]:
         for row in rows:
             yield dict(zip(names, row, strict=True))
         return
-    with transaction.atomic(using=qs.db):
+    with transaction.atomic(using=alias):
         report_session(connection, streaming=True)
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, params)

@@ -18,6 +18,7 @@ Amounts are summed unrounded per line and rounded once per row of the report.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -178,8 +179,9 @@ class _DocumentLines(_LinesPart):
             default_group_by=("manager",),
         )
 
+    @abstractmethod
     def documents(self) -> Q:
-        raise NotImplementedError
+        """Which documents count (posted, of the kinds that sell)."""
 
     def base(self, user, params: Params) -> QuerySet:
         model = InvoiceLine if self.doc == "invoice" else CreditNoteLine

@@ -17,6 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from orderdesk.reports.selectors import report_for
+from orderdesk.reports.selectors.cancellations import lines_in as cancellation_lines
 from orderdesk.testing.factories import UserFactory
 
 from .conftest import sql
@@ -110,36 +111,78 @@ def test_order_states_filters_narrow_like_sql(generated, admin):
     assert {r["state"]: r["orders"] for r in got} == dict(wanted)
 
 
+# Every cancelled quantity, one row each: a line cancellation with its own reason, and what
+# a cancelled order's line still had open (ordered - shipped - cancelled by line before) with
+# the order's reason.
 CANCELLED_SQL = """
-SELECT o.cancel_reason_id, l.product_id, o.manager_id,
-       CASE WHEN o.status = 'cancelled' THEN l.quantity - l.shipped_quantity
-            ELSE l.cancelled_quantity END AS q,
+SELECT c.reason_id, l.product_id, l.id, c.quantity,
+       l.unit_price, l.discount_percent, o.exchange_rate
+FROM fulfillment_linecancellation c
+JOIN orders_orderline l ON l.id = c.line_id
+JOIN orders_order o ON o.id = l.order_id
+UNION ALL
+SELECT o.cancel_reason_id, l.product_id, l.id,
+       l.quantity - l.shipped_quantity - l.cancelled_quantity,
        l.unit_price, l.discount_percent, o.exchange_rate
 FROM orders_orderline l JOIN orders_order o ON o.id = l.order_id
-WHERE o.status = 'cancelled' OR l.cancelled_quantity > 0
+WHERE o.status = 'cancelled' AND l.quantity - l.shipped_quantity - l.cancelled_quantity > 0
 """
 
 
+def _cancelled_by(index: int) -> dict:
+    """{reason or product: [lines (a set), quantity, value]} from CANCELLED_SQL."""
+    out: dict = defaultdict(lambda: [set(), Decimal(0), Decimal(0)])
+    for row in sql(CANCELLED_SQL):
+        line = row[2]
+        q, price, disc, rate = (Decimal(str(x)) for x in row[3:])
+        bucket = out[row[index]]
+        bucket[0].add(line)
+        bucket[1] += q
+        bucket[2] += q * price * (100 - disc) / 100 * rate
+    return out
+
+
 def test_cancellations_equal_sql_by_reason_and_by_product(generated, admin):
-    by_reason: dict = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    by_product: dict = defaultdict(lambda: [0, Decimal(0), Decimal(0)])
-    for reason, product, _manager, q, price, disc, rate in sql(CANCELLED_SQL):
-        q, price, disc, rate = (Decimal(str(x)) for x in (q, price, disc, rate))
-        value = q * price * (100 - disc) / 100 * rate
-        for bucket in (by_reason[reason], by_product[product]):
-            bucket[0] += 1
-            bucket[1] += q
-            bucket[2] += value
-    assert None in by_reason, "the generated data has line cancellations without a reason"
+    by_reason, by_product = _cancelled_by(0), _cancelled_by(1)
+    assert None not in by_reason, "every cancellation has a reason"
+    # the data has both kinds, and lines cancelled in part before their order was
+    both = sql(
+        """SELECT COUNT(*) FROM fulfillment_linecancellation c
+           JOIN orders_order o ON o.id = c.order_id WHERE o.status = 'cancelled'"""
+    )[0][0]
+    assert both > 0
 
     for group, expected in (("reason", by_reason), ("product", by_product)):
         rows = rows_of("cancellations", admin, {"group_by": group})
         assert {r[group] for r in rows} == set(expected)
         for r in rows:
             lines, qty, value = expected[r[group]]
-            assert r["lines"] == lines
+            assert r["lines"] == len(lines)
             assert r["quantity"] == qty.quantize(Decimal("0.001"))
             assert same_money(r["amount"], value), (group, r, value)
+
+
+def test_cancellations_count_a_line_cancelled_then_its_order_once(generated, admin):
+    """A line cancelled in part and then its order: the part with the line's reason, the
+    rest with the order's, together the line's whole open quantity — not more."""
+    line_id, ordered, shipped = sql(
+        """SELECT l.id, l.quantity, l.shipped_quantity FROM orders_orderline l
+           JOIN orders_order o ON o.id = l.order_id
+           WHERE o.status = 'cancelled' AND l.cancelled_quantity > 0
+           ORDER BY l.id"""
+    )[0]
+    report = report_for("cancellations")
+    params = report.parse({})
+    lines = cancellation_lines(admin, params).filter(pk=line_id)
+    assert len(lines) == 1
+    line = lines[0]
+    assert line.row_order_rest and line.row_cancellations
+    assert line.report_quantity == Decimal(str(ordered)) - Decimal(str(shipped))
+    total = report.totals(admin, params)
+    rows = report.rows(admin, params)
+    assert total["quantity"] == sum(r["quantity"] for r in rows)
+    everything = sum(bucket[1] for bucket in _cancelled_by(0).values())
+    assert total["quantity"] == everything.quantize(Decimal("0.001"))
 
 
 PROFIT_SQL = """
