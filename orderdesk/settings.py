@@ -183,6 +183,42 @@ STORAGES = {
     },
 }
 
+
+# --- cache ----------------------------------------------------------------------------------
+# security: the log-in lock-out and the API rates count in this cache (orderdesk/core/auth.py);
+# with several application processes it must be one cache for all of them (docs/security.md).
+# ORDERDESK_CACHE_URL:
+#   locmem://          per process (the development default)
+#   db:// | db://TABLE Django's database cache, table `orderdesk_cache` by default (the
+#                      production default; `orderdesk createcachetable` creates it)
+#   redis://HOST:PORT/N Django's RedisCache (needs the `redis` package, not installed here)
+def _cache_from_url(url: str) -> dict:
+    scheme, _sep, rest = url.partition("://")
+    if scheme == "locmem":
+        return {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": rest or "orderdesk",
+        }
+    if scheme == "db":
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": rest.strip("/") or "orderdesk_cache",
+            # Django culls a third of the entries past MAX_ENTRIES (default 300): lock-out
+            # counters must not be culled by a burst of other keys
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    if scheme in ("redis", "rediss", "unix"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        f"ORDERDESK_CACHE_URL: {url!r} is not locmem://, db://[table] or redis://..."
+    )
+
+
+CACHE_URL = os.environ.get("ORDERDESK_CACHE_URL", "db://" if PRODUCTION else "locmem://")
+CACHES = {"default": _cache_from_url(CACHE_URL)}
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

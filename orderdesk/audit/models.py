@@ -50,3 +50,21 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("history events are append-only")
+
+
+class StreamHead(models.Model):
+    """Where each stream's chain ends: its last `seq` and `hash`, moved forward in the same
+    transaction as the events. A chain can be cut at its newest events without breaking a link;
+    the head is what shows it (`verify_audit`). On PostgreSQL a trigger lets it only move
+    forward and refuses DELETE and TRUNCATE (migration 0004)."""
+
+    stream = models.CharField(_("stream"), max_length=80, primary_key=True)
+    seq = models.PositiveIntegerField(_("last sequence"))
+    hash = models.CharField(_("last hash"), max_length=64)
+
+    class Meta:
+        verbose_name = _("history stream head")
+        verbose_name_plural = _("history stream heads")
+
+    def __str__(self) -> str:
+        return f"{self.stream}#{self.seq}"

@@ -14,7 +14,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
-from .models import Event
+from .models import Event, StreamHead
 
 GENESIS = "0" * 64
 
@@ -98,15 +98,25 @@ def record_many(
     The caller holds the lock of the stream's root row (the order, the customer), which
     keeps `seq` and the chain in one line; a writer that forgot it fails on the unique
     (stream, seq) instead of forking the chain. `new_stream=True` (the root was created in
-    this transaction) skips reading the stream's last event.
+    this transaction) skips reading the stream's head.
+
+    The chain continues from the stream's head (`StreamHead`), not from its last event, and
+    the head moves forward with one upsert after the insert: were the newest events deleted,
+    the next event still links to the hash they ended on and `verify_audit` shows the cut.
     """
     if not entries:
         return []
     last = None
     if not new_stream:
-        last = (
-            Event.objects.filter(stream=stream).order_by("-seq").values_list("seq", "hash").first()
-        )
+        last = StreamHead.objects.filter(stream=stream).values_list("seq", "hash").first()
+        if last is None:
+            # a stream written before heads existed, or by a bulk loader that wrote no head
+            last = (
+                Event.objects.filter(stream=stream)
+                .order_by("-seq")
+                .values_list("seq", "hash")
+                .first()
+            )
     seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
     actor = by if getattr(by, "is_authenticated", False) else None
     actor_name = (actor.get_full_name() or actor.get_username()) if actor else "system"
@@ -133,6 +143,13 @@ def record_many(
         prev_hash = event.hash
         events.append(event)
     Event.objects.bulk_create(events)
+    # after the insert: a writer that forgot the root's lock fails on (stream, seq) first
+    StreamHead.objects.bulk_create(
+        [StreamHead(stream=stream, seq=seq, hash=prev_hash)],
+        update_conflicts=True,
+        unique_fields=["stream"],
+        update_fields=["seq", "hash"],
+    )
     return events
 
 

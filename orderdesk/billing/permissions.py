@@ -23,6 +23,14 @@ DOCUMENT_VIEWERS = BILLING_VIEWERS | {Role.WAREHOUSE}
 SHIPPERS = frozenset({Role.WAREHOUSE, Role.ADMINISTRATOR, Role.ACCOUNTANT})
 
 
+def can_view_billing(user, doc_type: str = "") -> bool:
+    """May open billing at all — documents of `doc_type` (any type when empty), payments,
+    allocations, open items, statements; the gate of the pages and of the API alike. The
+    warehouse passes only for delivery notes."""
+    viewers = DOCUMENT_VIEWERS if doc_type == "delivery_note" else BILLING_VIEWERS
+    return has_role(user, *viewers)
+
+
 def can_account(user) -> bool:
     """May create, post and reverse documents, payments and allocations."""
     return has_role(user, *ACCOUNTING)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from orderdesk.core.errors import DomainError, NotFound
+from orderdesk.core.paging import page_slice
 from orderdesk.core.roles import has_role
 from orderdesk.core.views import render_domain_error
 from orderdesk.orders.models import Order
@@ -86,11 +87,8 @@ def document_list(request):
     except DomainError as exc:
         messages.error(request, f"{exc.detail} ({exc.code})")
         qs = selectors.document_list_for(request.user, doc_type, {})
-    try:
-        page = max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        page = 1
-    rows = list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE + 1])
+    page, rows_of_page = page_slice(request.GET.get("page"), PAGE_SIZE)
+    rows = list(qs[rows_of_page])
     return render(
         request,
         "billing/documents.html",

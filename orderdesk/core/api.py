@@ -17,7 +17,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .db import atomic_with_retry
-from .errors import DomainError, ValidationFailed
+from .errors import DomainError, ValidationFailed, database_unavailable, is_database_unreachable
+from .middleware import RETRY_AFTER, log_database_unreachable
 from .models import IdempotencyRecord
 
 
@@ -78,7 +79,16 @@ def _flatten(detail: Any, prefix: str = "") -> dict[str, list[dict[str, str]]]:
 
 
 def exception_handler(exc, context):
-    """Every refusal as {"code", "detail", "fields"} with a stable code."""
+    """Every refusal as {"code", "detail", "fields"} with a stable code; a database that
+    cannot be reached as 503 `database_unavailable` with Retry-After (core/middleware.py)."""
+    if is_database_unreachable(exc):
+        request = context.get("request")
+        if request is not None:
+            log_database_unreachable(request, exc)
+        error = database_unavailable()
+        return Response(
+            error.as_dict(), status=error.status, headers={"Retry-After": str(RETRY_AFTER)}
+        )
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status)
     if isinstance(exc, Http404):

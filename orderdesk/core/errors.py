@@ -64,3 +64,42 @@ class Busy(DomainError):
 
     status = 503
     code = "busy_retry"
+
+
+# --- the database itself --------------------------------------------------------------------
+
+# SQLSTATE class 08 (connection exception); the server shutting down or refusing new connections
+_UNREACHABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+
+
+def is_database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (refused, gone, shutting down, the
+    SQLite file cannot be opened) rather than that a statement failed.
+
+    Client-side failures of psycopg carry no SQLSTATE; a failed statement always has one.
+    """
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause = exc.__cause__
+    module = type(cause).__module__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate:
+        return sqlstate.startswith("08") or sqlstate in _UNREACHABLE_SQLSTATES
+    if module.startswith("sqlite3"):
+        text = str(exc).lower()
+        return "unable to open database" in text or "disk i/o error" in text
+    return module.startswith("psycopg")
+
+
+def database_unavailable() -> Busy:
+    """The answer to a request that met an unreachable database: 503, try again later."""
+    from django.utils.translation import gettext as _
+
+    return Busy(
+        _("The database cannot be reached at the moment; please try again in a minute."),
+        code="database_unavailable",
+    )

@@ -175,6 +175,8 @@ REPORT_ROLES = roles(
 )
 # credit: credit controllers and administrators keep limits, holds and blocks
 CREDIT_KEEPERS = roles("credit_controller", "administrator")
+# orders.views.approval_panels.order_credit_panel: who sees an order's credit exposure
+CREDIT_READERS = SALES_BOOK | CREDIT_KEEPERS
 # fulfillment.permissions
 STOCK_KEEPERS = roles("warehouse", "administrator")
 SHIPPERS = roles("warehouse", "accountant", "administrator")
@@ -203,13 +205,15 @@ DOCUMENT_PAGES = (
 )
 
 
-def document_api(prefix: str, record: str, readers: Who, create: dict) -> dict[str, Route]:
+def document_api(
+    prefix: str, record: str, readers: Who, create: dict, lister: Who = BILLING_VIEWER_ROLES
+) -> dict[str, Route]:
     """The five API routes of a billing document type."""
     one = {"pk": record}
     base = f"api/v1/{prefix}/"
     return {
-        # the warehouse gets a list too, empty but for delivery notes (see HIDDEN_RECORDS)
-        base: Route(read=SIGNED_IN, write=ACCOUNTING, body=create),
+        # billing.permissions.can_view_billing: as the pages, the warehouse only delivery notes
+        base: Route(read=lister, write=ACCOUNTING, body=create),
         base + "<int:pk>/": Route(read=readers, write=ACCOUNTING, params=one),
         base + "<int:pk>/post/": Route(write=ACCOUNTING, params=one),
         base + "<int:pk>/reverse/": Route(
@@ -533,6 +537,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         "delivery_note",
         DELIVERY_NOTE_READERS,
         {"order": ref("order"), "lines": [{"line": ref("line"), "quantity": "1"}]},
+        lister=SIGNED_IN,
     ),
     **document_api(
         "credit-notes",
@@ -547,7 +552,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         {"customer": ref("customer"), "amount": "1"},
     ),
     "api/v1/payments/": Route(
-        read=SIGNED_IN,
+        read=BILLING_VIEWER_ROLES,
         write=ACCOUNTING,
         body={"customer": ref("customer"), "amount": "1"},
     ),
@@ -563,12 +568,12 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         write=ACCOUNTING, params={"pk": "payment"}, body={"reason": "security probe"}
     ),
     "api/v1/allocations/": Route(
-        read=SIGNED_IN,
+        read=BILLING_VIEWER_ROLES,
         write=ACCOUNTING,
         body={"debit": ref("invoice_item"), "credit": ref("payment_item"), "amount": "1"},
     ),
     "api/v1/allocations/<int:pk>/cancel/": Route(write=ACCOUNTING, params={"pk": "allocation"}),
-    "api/v1/open-items/": Route(read=SIGNED_IN, note="empty for the warehouse"),
+    "api/v1/open-items/": Route(read=BILLING_VIEWER_ROLES),
     "api/v1/customers/<int:pk>/statement/": Route(read=BILLING_READERS, params=CUSTOMER),
     "api/v1/customers/<int:pk>/statement/pdf/": Route(read=BILLING_READERS, params=CUSTOMER),
     # --- receivables (the ledger's pages) -------------------------------------------------------
@@ -689,7 +694,8 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "api/v1/orders/<int:pk>/credit-override/": Route(
         write=ORDER_EDITORS | CREDIT_KEEPERS, params=ORDER, body=COMMENT
     ),
-    "api/v1/orders/<int:pk>/credit/": Route(read=ORDER_READERS, params=ORDER),
+    # as the order card's credit panel: sellers of the order, credit controllers, administrators
+    "api/v1/orders/<int:pk>/credit/": Route(read=CREDIT_READERS, params=ORDER),
     "orders/approvals/": Route(read=SIGNED_IN),
     "orders/approvals/tasks/<int:pk>/": Route(params={"pk": MISSING}, note="TODO world"),
     "orders/approvals/tasks/<int:pk>/decide/": Route(params={"pk": MISSING}),
@@ -731,6 +737,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "warehouse/shipments/": Route(read=SHIPPERS, write=SHIPPERS),
     "warehouse/cancellations/": Route(read=SIGNED_IN, write=SIGNED_IN),
     "warehouse/orders/<int:pk>/ship/": Route(read=SHIPPERS, write=SHIPPERS, params=ORDER),
+    "warehouse/orders/<int:pk>/pick/": Route(read=SHIPPERS, write=SHIPPERS, params=ORDER),
     "warehouse/orders/<int:pk>/reserve/": Route(
         write=ORDER_EDITORS | roles("warehouse"), params=ORDER
     ),
@@ -759,6 +766,9 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         body={"order": ref("order"), "lines": [{"line": ref("line"), "quantity": "1"}]},
     ),
     "api/v1/shipments/<int:pk>/": Route(params={"pk": MISSING}, note="TODO world"),
+    "api/v1/pick-lists/<int:order>/": Route(
+        read=SHIPPERS, write=SHIPPERS, params={"order": "order"}
+    ),
     "api/v1/line-cancellations/": Route(
         read=SIGNED_IN,
         write=ORDER_EDITORS,
@@ -850,6 +860,7 @@ ADMIN_MODELS: dict[str, set[str]] = {
     "payments.securityevent": set(),
     "reports.savedreport": {"add", "change", "delete"},
     "receivables.allocation": set(),
+    "receivables.customerbalance": set(),
     "receivables.openitem": set(),
 }
 

@@ -38,6 +38,7 @@ def main() -> None:
         "SECURE_SSL_REDIRECT": settings.SECURE_SSL_REDIRECT,
         "API_RATE_USER": settings.ORDERDESK["API_RATE_USER"],
         "API_RATE_ANON": settings.ORDERDESK["API_RATE_ANON"],
+        "CACHE": settings.CACHES["default"],
     }
     client = Client(raise_request_exception=False, HTTP_HOST=host)
     with override_settings(ROOT_URLCONF=__name__):

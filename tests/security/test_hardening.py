@@ -132,6 +132,12 @@ def test_production_limits_api_rates_by_default(probe):
     assert probe["API_RATE_USER"] and probe["API_RATE_ANON"]
 
 
+def test_production_counts_log_ins_and_rates_in_the_shared_database_cache(probe):
+    # one lock-out and one rate for all application processes (test_shared_cache.py)
+    assert probe["CACHE"]["BACKEND"] == "django.core.cache.backends.db.DatabaseCache"
+    assert probe["CACHE"]["LOCATION"] == "orderdesk_cache"
+
+
 def test_no_secret_is_written_in_the_settings():
     text = (REPO / "orderdesk" / "settings.py").read_text()
     # the one key written down is the development key, which production refuses (too short)

@@ -4,7 +4,6 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 
@@ -21,17 +20,6 @@ from orderdesk.audit.services import (
     stream_of,
 )
 from orderdesk.core.models import NumberSeries
-
-
-@pytest.fixture
-def subject(db):
-    """Any model row will do as the thing the history is about."""
-    return NumberSeries.objects.create(key="audit-test", year=2026)
-
-
-@pytest.fixture
-def clerk(db):
-    return User.objects.create_user("clerk", first_name="Олена", last_name="Коваль")
 
 
 def three_events(subject, clerk) -> list[Event]:

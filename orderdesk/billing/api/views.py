@@ -18,11 +18,12 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orderdesk.core.api import CREATED, ERROR_RESPONSES, IDEMPOTENCY_HEADER, idempotent
-from orderdesk.core.errors import NotFound, ValidationFailed
+from orderdesk.core.errors import NotFound, PermissionRefused, ValidationFailed
 from orderdesk.core.services import base_currency
 from orderdesk.orders.api.views import parse, validated
 from orderdesk.orders.models import Order
@@ -31,6 +32,7 @@ from orderdesk.receivables import selectors as ledger
 from orderdesk.receivables.models import OpenItem
 
 from .. import pdf, selectors, services
+from ..permissions import can_view_billing
 from . import serializers as s
 
 DOCS = ["billing documents"]
@@ -65,9 +67,22 @@ def document_response(request: Request, doc_type: str, pk: int, code: int = 200)
     return Response(OUTPUT[doc_type](doc).data, status=code)
 
 
+class MayViewBilling(BasePermission):
+    """The roles the billing pages let in (`can_view_billing`): anyone else is refused with
+    403 `billing_not_permitted`, not answered with empty lists."""
+
+    def has_permission(self, request: Request, view) -> bool:
+        if not can_view_billing(request.user, getattr(view, "doc_type", "")):
+            raise PermissionRefused(
+                _("Billing is not part of your role."), code="billing_not_permitted"
+            )
+        return True
+
+
 class BillingAPIView(GenericAPIView):
     parser_classes = [JSONParser]
     filter_backends: list = []
+    permission_classes = [IsAuthenticated, MayViewBilling]
     doc_type = ""
 
 
@@ -236,7 +251,10 @@ def make_document_views(doc_type: str, tag_name: str):
             name, data = pdf.document_pdf(doc, lang=request.query_params.get("lang", "uk"))
             return pdf_response(name, data)
 
-    return ListCreate, Detail, Post, Reverse, Pdf
+    views = (ListCreate, Detail, Post, Reverse, Pdf)
+    for view in views:
+        view.doc_type = doc_type
+    return views
 
 
 def pdf_response(name: str, data: bytes) -> HttpResponse:

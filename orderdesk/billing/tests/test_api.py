@@ -221,9 +221,17 @@ def test_warehouse_sees_delivery_notes_of_released_orders_only(
 ):
     order, docs = shipped
     client = api(storekeeper)
-    assert client.get("/api/v1/invoices/").data["results"] == []
-    assert client.get(f"/api/v1/invoices/{docs.invoice.pk}/").status_code == 404
-    assert client.get("/api/v1/payments/").data["results"] == []
+    # as the billing pages: the rest of billing is refused, not answered with empty lists
+    for url in (
+        "/api/v1/invoices/",
+        f"/api/v1/invoices/{docs.invoice.pk}/",
+        "/api/v1/payments/",
+        "/api/v1/open-items/",
+        "/api/v1/allocations/",
+        f"/api/v1/customers/{order.customer_id}/statement/",
+    ):
+        refused = client.get(url)
+        assert (refused.status_code, refused.data["code"]) == (403, "billing_not_permitted"), url
     notes = client.get("/api/v1/delivery-notes/").data["results"]
     assert [n["id"] for n in notes] == [docs.delivery_note.pk]  # the order has shipped
     order_fulfillment_status_set(by=manager, order=order, status=FulfillmentStatus.NOT_RELEASED)

@@ -25,6 +25,7 @@ from rest_framework.views import APIView
 
 from orderdesk.core.api import ERROR_RESPONSES
 from orderdesk.core.errors import PermissionRefused, ValidationFailed
+from orderdesk.core.paging import MAX_PAGE
 
 from .. import exports, services
 from ..choices import SLUG_OF, ReportName
@@ -59,9 +60,10 @@ def _page(request: Request) -> tuple[int, int]:
         raise ValidationFailed(
             _("page and page_size are whole numbers."), code="filter_invalid"
         ) from None
-    if page < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= size <= MAX_PAGE_SIZE:
         raise ValidationFailed(
-            _("page from 1, page_size from 1 to %(m)s.") % {"m": MAX_PAGE_SIZE},
+            _("page from 1 to %(p)s, page_size from 1 to %(m)s.")
+            % {"p": MAX_PAGE, "m": MAX_PAGE_SIZE},
             code="filter_invalid",
             fields={"page": str(page), "page_size": str(size)},
         )
