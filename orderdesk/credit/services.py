@@ -1,15 +1,19 @@
 """Credit control: limits, exposure, checks, commitments, holds and their release, blocks.
 
 Exposure = open receivables (open debit items minus unallocated credit, base currency, read
-from `receivables.OpenItem.open_amount`) + committed (confirmed orders not yet invoiced: the
-`Commitment` rows, summed on `CreditAccount.committed_amount`) + this order.
+from the customer's `receivables.CustomerBalance` row, which the ledger keeps in the same
+transaction as every item change) + committed (confirmed orders not yet invoiced: the
+`Commitment` rows, summed on `CreditAccount.committed_amount`) + this order. Neither grows
+with the number of open items: the check takes the same time at 10 and at 10 000.
 
 Serialization point: `SELECT ... FOR UPDATE` on the customer's `CreditAccount` row (for a
 customer group with a shared limit: every member's row, in id order) — every check that may
 let exposure grow (`check(lock=True)`), every commitment change, every release. The order row
 is always locked first (callers: orders services; billing), then the account.
 
-Overdue: evaluated live at every check (a payment that clears the debt clears the breach at
+Overdue: the oldest open debit past due and the overdue amount, read over the overdue items
+only (the partial index `receivables_item_open_debit` on (customer, due_date) of open debits),
+so current items cost nothing. Evaluated live at every check (a payment that clears the debt clears the breach at
 once, and lifts a stored overdue block at the next check or daily run); `check_overdue` (the
 daily job) stores blocks so that the release queue and the customer card show them.
 
@@ -26,7 +30,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db.models import DecimalField, ExpressionWrapper, F, Min, Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +41,8 @@ from orderdesk.core.money import quantize
 from orderdesk.core.roles import Role, has_role
 from orderdesk.core.services import rate_for
 from orderdesk.customers.models import Customer
-from orderdesk.receivables.models import OpenItem
+from orderdesk.receivables.calculations import open_base
+from orderdesk.receivables.models import CustomerBalance, OpenItem
 
 from . import hooks
 from .models import Commitment, CreditAccount, CreditHold, CreditLimit, HoldStatus, Mode
@@ -230,46 +235,69 @@ def _account(customer_id: int) -> CreditAccount:
     return lock_accounts([customer_id])[customer_id]
 
 
-def _set(row: Commitment) -> Decimal:
-    """Committed = order total − invoiced, never below zero; the account follows the change."""
+def _add(account: CreditAccount, delta: Decimal) -> None:
+    """Move the account's committed amount by `delta`, computed in Python from the row the
+    caller locked (`lock_accounts` re-reads it under the lock), never as F() + delta, which
+    SQLite would do in floating point."""
+    if delta:
+        account.committed_amount = account.committed_amount + delta
+        account.save(update_fields=["committed_amount"])
+
+
+def _set(row: Commitment, account: CreditAccount) -> Decimal:
+    """Committed = order total − invoiced, never below zero; the account follows the change.
+    `account`: the row's account, locked by the caller."""
+    if account.pk != row.account_id:  # the commitment is another account's: lock that one
+        account = CreditAccount.objects.select_for_update().get(pk=row.account_id)
     before = row.amount
     row.amount = max(row.order_amount - row.invoiced_amount, ZERO)
     row.save()
     delta = row.amount - before
-    if delta:
-        CreditAccount.objects.filter(pk=row.account_id).update(
-            committed_amount=F("committed_amount") + delta
-        )
+    _add(account, delta)
     return delta
 
 
 @atomic_with_retry
 def commit(
-    *, customer: Customer | int, order_id: int, order_number: str, amount: Decimal
+    *,
+    customer: Customer | int,
+    order_id: int,
+    order_number: str,
+    amount: Decimal,
+    cancelled: Decimal = ZERO,
 ) -> Decimal:
-    """Set the order's total (confirm: the total; amendment: the new total); committed is
-    what of it is not invoiced. Returns the change of the committed amount."""
+    """Set the order's total (confirm: the total; amendment: the new total) less the value of
+    its cancelled quantities (`cancelled`, base currency); committed is what of that is not
+    invoiced: max(0, amount − cancelled − invoiced so far). What was invoiced before a release
+    (a reopened approval, a credit hold) still counts at the next confirmation. Returns the
+    change of the committed amount."""
     account = _account(getattr(customer, "pk", customer))
     row = Commitment.objects.select_for_update().filter(order_id=order_id).first()
     if row is None:
         row = Commitment(account=account, order_id=order_id, order_number=order_number, amount=ZERO)
-    row.order_amount = quantize(Decimal(amount), base())
-    return _set(row)
+    row.order_number = order_number
+    row.order_amount = quantize(Decimal(amount) - Decimal(cancelled or 0), base())
+    return _set(row, account)
 
 
 @atomic_with_retry
 def commitment_release(*, order_id: int) -> Decimal:
-    """The order is cancelled, closed or back before confirmation: its commitment goes."""
+    """The order is cancelled, closed or back before confirmation: nothing of it is committed
+    any more. An order with invoices keeps its row at zero (its total cleared), so that a
+    later confirmation still knows what is invoiced; the others' rows go."""
     row = Commitment.objects.filter(order_id=order_id).select_related("account").first()
     if row is None:
         return ZERO
-    _account(row.account.customer_id)
+    account = _account(row.account.customer_id)
     row = Commitment.objects.select_for_update().get(pk=row.pk)
-    CreditAccount.objects.filter(pk=row.account_id).update(
-        committed_amount=F("committed_amount") - row.amount
-    )
-    row.delete()
-    return row.amount
+    released = row.amount
+    _add(account, -released)
+    if row.invoiced_amount:
+        row.order_amount = row.amount = ZERO
+        row.save(update_fields=["order_amount", "amount", "updated_at"])
+    else:
+        row.delete()
+    return released
 
 
 @atomic_with_retry
@@ -280,41 +308,45 @@ def invoiced(*, order_id: int, amount: Decimal) -> Decimal:
     row = Commitment.objects.filter(order_id=order_id).select_related("account").first()
     if row is None:
         return ZERO
-    _account(row.account.customer_id)
+    account = _account(row.account.customer_id)
     row = Commitment.objects.select_for_update().get(pk=row.pk)
     row.invoiced_amount = row.invoiced_amount + quantize(Decimal(amount), base())
-    return _set(row)
+    return _set(row, account)
 
 
 # --- exposure and the check ---------------------------------------------------------------------
 
 
 def receivables_of(customer_ids: list[int]) -> Decimal:
-    """Open debit items minus unallocated credit, base currency (open amount × posting rate).
-    Reads only open rows (the partial index over open_amount > 0)."""
-    value = ExpressionWrapper(
-        F("open_amount") * F("rate"), output_field=DecimalField(max_digits=30, decimal_places=8)
+    """Open debit items minus unallocated credit, base currency (each item's open amount at
+    its posting rate): the customers' stored ledger balances — one row per customer, however
+    many items are open. A customer with no row has nothing on the ledger."""
+    rows = CustomerBalance.objects.filter(customer_id__in=customer_ids).values_list(
+        "open_debit", "open_credit"
     )
-    rows = (
-        OpenItem.objects.filter(customer_id__in=customer_ids, open_amount__gt=0)
-        .values("side")
-        .annotate(total=Sum(value))
-    )
-    totals = {r["side"]: Decimal(str(r["total"] or 0)) for r in rows}
-    return quantize(totals.get("debit", ZERO) - totals.get("credit", ZERO), base())
+    return quantize(sum((debit - credit for debit, credit in rows), ZERO), base())
 
 
 def overdue_of(customer_ids: list[int], on: dt.date) -> tuple[int, Decimal]:
-    """(days the oldest open debit is past due, the overdue amount in base currency)."""
-    value = ExpressionWrapper(
-        F("open_amount") * F("rate"), output_field=DecimalField(max_digits=30, decimal_places=8)
+    """(days the oldest open debit is past due, the overdue amount in base currency).
+
+    Reads the overdue items only — a range of the partial index over open debits by
+    (customer, due_date) — so a ledger that grows with current items costs nothing here.
+    Summed in Python, per item as the stored balance is (exact on SQLite too)."""
+    rows = (
+        OpenItem.objects.filter(
+            customer_id__in=customer_ids, side="debit", open_amount__gt=0, due_date__lt=on
+        )
+        .values_list("due_date", "open_amount", "rate")
+        .order_by()
     )
-    row = OpenItem.objects.filter(
-        customer_id__in=customer_ids, side="debit", open_amount__gt=0, due_date__lt=on
-    ).aggregate(total=Sum(value), oldest=Min("due_date"))
-    if row["oldest"] is None:
+    oldest, total = None, ZERO
+    for due_date, open_amount, rate in rows:
+        oldest = due_date if oldest is None else min(oldest, due_date)
+        total += open_base(open_amount, rate, base())
+    if oldest is None:
         return 0, ZERO
-    return (on - row["oldest"]).days, quantize(Decimal(str(row["total"] or 0)), base())
+    return (on - oldest).days, quantize(total, base())
 
 
 @dataclass
@@ -572,6 +604,9 @@ def hold_release(*, by, order_id: int, comment: str, approved: bool = False) -> 
 
 # --- blocks -----------------------------------------------------------------------------------
 
+# a block writes only these: the committed amount is moved by `_add` alone
+BLOCK_FIELDS = ["blocked", "block_kind", "block_reason", "blocked_at", "blocked_by"]
+
 
 @atomic_with_retry
 def block_set(*, by, customer: Customer | int, reason: str) -> CreditAccount:
@@ -585,7 +620,7 @@ def block_set(*, by, customer: Customer | int, reason: str) -> CreditAccount:
     account = _account(getattr(customer, "pk", customer))
     account.blocked, account.block_kind, account.block_reason = True, "manual", reason
     account.blocked_at, account.blocked_by = timezone.now(), by
-    account.save()
+    account.save(update_fields=BLOCK_FIELDS)
     record(
         action="credit.customer.blocked",
         obj=account,
@@ -608,7 +643,7 @@ def _unblock(account: CreditAccount, by, reason: str) -> None:
     kind = account.block_kind
     account.blocked, account.block_kind, account.block_reason = False, "", ""
     account.blocked_at = account.blocked_by = None
-    account.save()
+    account.save(update_fields=BLOCK_FIELDS)
     record(
         action="credit.customer.unblocked",
         obj=account,
@@ -646,7 +681,7 @@ def _overdue_one(customer: Customer, on: dt.date) -> tuple[int, int]:
     if breach and not account.blocked:
         account.blocked, account.block_kind, account.block_reason = True, "overdue", breach["text"]
         account.blocked_at = timezone.now()
-        account.save()
+        account.save(update_fields=BLOCK_FIELDS)
         record(action="credit.customer.blocked", obj=account, by=None,
                data={"reason": breach["text"], "kind": "overdue"})  # fmt: skip
         return 1, 0

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from .models import Allocation, OpenItem
+from .models import Allocation, CustomerBalance, OpenItem
 
 
 @admin.register(OpenItem)
@@ -37,3 +37,10 @@ class AllocationAdmin(OpenItemAdmin):
     )
     list_filter = ("date",)
     search_fields = ("debit__doc_number", "credit__doc_number")
+
+
+@admin.register(CustomerBalance)
+class CustomerBalanceAdmin(OpenItemAdmin):
+    list_display = ("customer", "open_debit", "open_credit", "updated_at")
+    list_filter = ()
+    search_fields = ("customer__short_name", "customer__tax_id")

@@ -47,6 +47,20 @@ def exchange_difference(
     )
 
 
+def open_base(open_amount: Decimal, rate: Decimal, base_currency: str) -> Decimal:
+    """An item's open value in base currency: its open amount at its posting rate, rounded
+    half up per item (a fully open item: its `base_amount`). The customer's stored balance is
+    the sum of these, so a change of one item moves it by the difference of two of them."""
+    if open_amount <= ZERO:
+        return ZERO
+    return quantize(open_amount * rate, base_currency)
+
+
+def balance_delta(before: Decimal, after: Decimal, *, rate: Decimal, base_currency: str) -> Decimal:
+    """How much an item's change of open amount from `before` to `after` moves the balance."""
+    return open_base(after, rate, base_currency) - open_base(before, rate, base_currency)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An open item the plan may use, with its open amount in the plan's currency."""

@@ -89,6 +89,13 @@ class OpenItem(models.Model):
                 condition=models.Q(open_amount__gt=0),
                 name="receivables_item_open",
             ),
+            # credit's overdue check: the oldest open debit and the overdue ones, whatever the
+            # currency, read as a range of this index (not every open item of the customer)
+            models.Index(
+                fields=["customer", "due_date"],
+                condition=models.Q(side="debit", open_amount__gt=0),
+                name="receivables_item_open_debit",
+            ),
             models.Index(fields=["customer", "currency", "posting_date"]),
             models.Index(fields=["order_id", "side"]),
             models.Index(fields=["doc_type", "doc_id"]),
@@ -159,7 +166,12 @@ class Allocation(models.Model):
         verbose_name = _("allocation")
         verbose_name_plural = _("allocations")
         ordering = ["date", "id"]
-        indexes = [models.Index(fields=["debit", "date"]), models.Index(fields=["credit", "date"])]
+        indexes = [
+            models.Index(fields=["debit", "date"]),
+            models.Index(fields=["credit", "date"]),
+            # the replay of a past date (aging as of D) looks for allocations dated after D
+            models.Index(fields=["date"], name="receivables_allocation_date"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(amount__gt=0, credit_amount__gt=0),
@@ -169,3 +181,49 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.debit_id} <- {self.credit_id}: {self.amount}"
+
+
+class CustomerBalance(models.Model):
+    """What a customer's open ledger items add up to, in base currency, kept by every ledger
+    write in the same transaction; also the per-customer lock every ledger write takes first.
+
+    An item's open value is its open amount at its posting rate, rounded to the base currency
+    (`calculations.open_base`; a fully open item: its `base_amount`). `open_debit` is the sum
+    over open debit items, `open_credit` over open credit items (unallocated payments and
+    credit notes). Credit control reads this row instead of summing the items, so the check
+    takes the same time at 10 and at 10 000 open items. The `receivables.balance_equals_items`
+    invariant (`orderdesk reconcile`) compares it with the items.
+    """
+
+    customer = models.OneToOneField(
+        Customer,
+        on_delete=models.PROTECT,
+        primary_key=True,
+        related_name="ledger_balance",
+        verbose_name=_("customer"),
+    )
+    open_debit = models.DecimalField(
+        _("open debits, base currency"), max_digits=20, decimal_places=2, default=Decimal("0")
+    )
+    open_credit = models.DecimalField(
+        _("open credits, base currency"), max_digits=20, decimal_places=2, default=Decimal("0")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer ledger balance")
+        verbose_name_plural = _("customer ledger balances")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(open_debit__gte=0, open_credit__gte=0),
+                name="receivables_balance_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.open_debit} - {self.open_credit}"
+
+    @property
+    def net(self) -> Decimal:
+        """Open debits less unallocated credit (what credit control counts as receivables)."""
+        return self.open_debit - self.open_credit

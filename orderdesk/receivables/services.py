@@ -1,10 +1,30 @@
-"""Writing the ledger: post items, allocate, reverse.
+"""Writing the ledger: post items, allocate, reverse — and keep each customer's balance.
 
 Callers (billing) hold the lock of the order whose documents these are and call these inside
 their transaction; every function here also works on its own (each runs atomically). The
 rule "an allocation never exceeds what either side has open" is kept by locking both items
-FOR UPDATE, always in ascending id order so two writers never wait on each other in a cycle,
-and re-reading their open amounts under the lock.
+FOR UPDATE and re-reading their open amounts under the lock.
+
+Every write also moves the customer's `CustomerBalance` (open debits and open credits in
+base currency) in the same transaction, computed in Python from the locked rows (SQLite would
+do `F("open_debit") + x` in floating point).
+
+Lock order, the same in every function here:
+
+1. the customers' `CustomerBalance` rows, ascending customer id (`lock_balances`);
+2. then the items, ascending id (`lock_items`);
+3. then an allocation row.
+
+The balance row comes first because callers post an item and then settle it against other,
+existing items in one transaction (billing: post a payment, settle the open invoices): a
+writer that locked an item first and then waited for the balance would deadlock with that
+one. Taken first, the balance row is a per-customer ledger mutex — two writes of one
+customer's ledger run one after the other — so the item-id order only has to hold within one
+writer. A transaction that writes several customers' ledgers one after another (a payout
+file) locks each balance when it reaches that customer; should two such transactions meet
+in opposite orders, PostgreSQL reports the deadlock and `atomic_with_retry` runs the loser
+again. Credit control only *reads* the balance row (never locks it), so the credit account
+lock and this one never wait on each other.
 """
 
 from __future__ import annotations
@@ -22,7 +42,7 @@ from orderdesk.core.money import ZERO, quantize
 from orderdesk.core.services import base_currency, rate_for
 
 from . import calculations as calc
-from .models import Allocation, ItemKind, OpenItem, Side
+from .models import Allocation, CustomerBalance, ItemKind, OpenItem, Side
 
 
 def check_amount(amount: Decimal, currency: str, *, field: str = "amount") -> Decimal:
@@ -56,6 +76,54 @@ def check_amount(amount: Decimal, currency: str, *, field: str = "amount") -> De
     return amount
 
 
+def lock_balances(customer_ids: Iterable[int]) -> dict[int, CustomerBalance]:
+    """Lock the customers' balance rows FOR UPDATE in ascending customer id order (created
+    at zero if missing) and return them fresh, by customer id. The first lock of every
+    ledger write (see the module docstring)."""
+    wanted = sorted({int(i) for i in customer_ids})
+
+    def locked() -> dict[int, CustomerBalance]:
+        rows = CustomerBalance.objects.select_for_update().filter(customer_id__in=wanted)
+        return {row.customer_id: row for row in rows.order_by("customer_id")}
+
+    found = locked()
+    if len(found) < len(wanted):
+        # a customer's first item: create the row (a concurrent creator waits on the unique
+        # key and then finds it), then lock them all again in order
+        CustomerBalance.objects.bulk_create(
+            [CustomerBalance(customer_id=i) for i in wanted if i not in found],
+            ignore_conflicts=True,
+        )
+        found = locked()
+    return found
+
+
+def _shift(balance: CustomerBalance, *, debit: Decimal = ZERO, credit: Decimal = ZERO) -> None:
+    """Move the locked balance row by exact Decimal amounts (written at once, so a nested
+    service that locks the row again reads what this one wrote)."""
+    if not debit and not credit:
+        return
+    balance.open_debit += debit
+    balance.open_credit += credit
+    balance.save(update_fields=["open_debit", "open_credit", "updated_at"])
+
+
+def _shift_items(balance: CustomerBalance, *changes: tuple[OpenItem, Decimal]) -> None:
+    """Each (item, open amount before) went to `item.open_amount`: move the item's side by
+    the change of its open value, all in one write."""
+    moved = {Side.DEBIT: ZERO, Side.CREDIT: ZERO}
+    for item, before in changes:
+        moved[item.side] += calc.balance_delta(
+            before, item.open_amount, rate=item.rate, base_currency=base_currency()
+        )
+    _shift(balance, debit=moved[Side.DEBIT], credit=moved[Side.CREDIT])
+
+
+def _customers_of(item_ids: Iterable[int]) -> dict[int, int]:
+    """Item id -> customer id, read without a lock (an item's customer never changes)."""
+    return dict(OpenItem.objects.filter(pk__in=set(item_ids)).values_list("pk", "customer_id"))
+
+
 @atomic_with_retry
 def item_post(
     *,
@@ -82,7 +150,9 @@ def item_post(
     check_amount(amount, currency)
     if side not in Side.values or kind not in ItemKind.values:
         raise ValidationFailed(_("Unknown ledger side or kind."), code="item_kind_invalid")
-    return OpenItem.objects.create(
+    customer_id = getattr(customer, "pk", customer)
+    balance = lock_balances([customer_id])[customer_id]
+    item = OpenItem.objects.create(
         customer=customer,
         contract=contract,
         currency_id=currency,
@@ -103,6 +173,9 @@ def item_post(
         base_amount=quantize(amount * rate, base_currency()),
         reverses=reverses,
     )
+    # fully open: its open value is its base amount
+    _shift_items(balance, (item, ZERO))
+    return item
 
 
 def lock_items(ids: Iterable[int]) -> dict[int, OpenItem]:
@@ -117,7 +190,13 @@ def _day_rate(currency: str, on: dt.date) -> Decimal:
 
 
 def _allocate_locked(
-    *, by, debit: OpenItem, credit: OpenItem, amount: Decimal, on: dt.date
+    *,
+    by,
+    debit: OpenItem,
+    credit: OpenItem,
+    amount: Decimal,
+    on: dt.date,
+    balances: dict[int, CustomerBalance],
 ) -> Allocation:
     if debit.side != Side.DEBIT or credit.side != Side.CREDIT:
         raise ValidationFailed(
@@ -181,10 +260,15 @@ def _allocate_locked(
     )
     # Computed here in Decimal from the locked rows, not as F("open_amount") - x: SQLite
     # would do that subtraction in floating point (0.53 - 0.47 = 0.0600000000000001).
+    debit_before, credit_before = debit.open_amount, credit.open_amount
     debit.open_amount -= amount
     credit.open_amount -= credit_amount
     OpenItem.objects.filter(pk=debit.pk).update(open_amount=debit.open_amount)
     OpenItem.objects.filter(pk=credit.pk).update(open_amount=credit.open_amount)
+    # each side at its own posting rate: across currencies the balance's net moves by the
+    # allocation's exchange difference (each item rounded on its own)
+    balance = balances[debit.customer_id]
+    _shift_items(balance, (debit, debit_before), (credit, credit_before))
     return allocation
 
 
@@ -202,11 +286,18 @@ def allocate(
     """
     debit_id = debit.pk if isinstance(debit, OpenItem) else int(debit)
     credit_id = credit.pk if isinstance(credit, OpenItem) else int(credit)
-    items = lock_items([debit_id, credit_id])
-    if debit_id not in items or credit_id not in items:
+    customers = _customers_of([debit_id, credit_id])
+    if debit_id not in customers or credit_id not in customers:
         raise ValidationFailed(_("No such open item."), code="item_not_found")
+    balances = lock_balances(customers.values())
+    items = lock_items([debit_id, credit_id])
     return _allocate_locked(
-        by=by, debit=items[debit_id], credit=items[credit_id], amount=amount, on=on
+        by=by,
+        debit=items[debit_id],
+        credit=items[credit_id],
+        amount=amount,
+        on=on,
+        balances=balances,
     )
 
 
@@ -220,6 +311,7 @@ def settle(
     credit_ids = [c.pk if isinstance(c, OpenItem) else int(c) for c in credits]
     if not debit_ids or not credit_ids:
         return []
+    balances = lock_balances(_customers_of(debit_ids + credit_ids).values())
     items = lock_items(debit_ids + credit_ids)
     allocations = []
     rates: dict[str, Decimal] = {}
@@ -257,7 +349,9 @@ def settle(
             take = min(most, debit.open_amount)
             if take > ZERO:
                 allocations.append(
-                    _allocate_locked(by=by, debit=debit, credit=credit, amount=take, on=on)
+                    _allocate_locked(
+                        by=by, debit=debit, credit=credit, amount=take, on=on, balances=balances
+                    )
                 )
     return allocations
 
@@ -271,6 +365,7 @@ def allocation_reverse(*, by, allocation: Allocation | int, on: dt.date) -> Allo
     allocation = Allocation.objects.filter(pk=pk).first()
     if allocation is None:
         raise ValidationFailed(_("No such allocation."), code="allocation_not_found")
+    balances = lock_balances(_customers_of([allocation.debit_id, allocation.credit_id]).values())
     items = lock_items([allocation.debit_id, allocation.credit_id])
     allocation = Allocation.objects.select_for_update().get(pk=pk)
     if allocation.reversed_on is not None:
@@ -284,10 +379,13 @@ def allocation_reverse(*, by, allocation: Allocation | int, on: dt.date) -> Allo
     allocation.reversed_on = on
     allocation.save(update_fields=["reversed_on"])
     debit, credit = items[allocation.debit_id], items[allocation.credit_id]
-    OpenItem.objects.filter(pk=debit.pk).update(open_amount=debit.open_amount + allocation.amount)
-    OpenItem.objects.filter(pk=credit.pk).update(
-        open_amount=credit.open_amount + allocation.credit_amount
-    )
+    debit_before, credit_before = debit.open_amount, credit.open_amount
+    debit.open_amount += allocation.amount
+    credit.open_amount += allocation.credit_amount
+    OpenItem.objects.filter(pk=debit.pk).update(open_amount=debit.open_amount)
+    OpenItem.objects.filter(pk=credit.pk).update(open_amount=credit.open_amount)
+    balance = balances[debit.customer_id]
+    _shift_items(balance, (debit, debit_before), (credit, credit_before))
     return allocation
 
 
@@ -315,9 +413,12 @@ def item_reverse(
     was reversed already.
     """
     pk = item.pk if isinstance(item, OpenItem) else int(item)
-    item = lock_items([pk]).get(pk)
-    if item is None:
+    customers = _customers_of([pk])
+    if pk not in customers:
         raise ValidationFailed(_("No such open item."), code="item_not_found")
+    # the customer's ledger first: the nested services below lock it again (held already)
+    lock_balances(customers.values())
+    item = lock_items([pk])[pk]
     if OpenItem.objects.filter(reverses=item).exists():
         raise Conflict(_("This item was reversed already."), code="item_reversed")
     undone = []
@@ -349,6 +450,42 @@ def item_reverse(
         settle(by=by, debits=[pair[0]], credits=[pair[1]], on=on)
     mirror.refresh_from_db()
     return mirror, undone
+
+
+def open_totals(customer_ids: Iterable[int] | None = None) -> dict[int, tuple[Decimal, Decimal]]:
+    """Customer id -> (open debits, open credits) in base currency, summed from the items in
+    Python (exact on SQLite too): what each `CustomerBalance` row must hold."""
+    base = base_currency()
+    qs = OpenItem.objects.filter(open_amount__gt=0)
+    if customer_ids is not None:
+        qs = qs.filter(customer_id__in=list(customer_ids))
+    totals: dict[int, list[Decimal]] = {}
+    rows = qs.values_list("customer_id", "side", "open_amount", "rate").order_by()
+    for customer_id, side, open_amount, rate in rows.iterator(chunk_size=5000):
+        entry = totals.setdefault(customer_id, [ZERO, ZERO])
+        entry[0 if side == Side.DEBIT else 1] += calc.open_base(open_amount, rate, base)
+    return {k: (v[0], v[1]) for k, v in totals.items()}
+
+
+@atomic_with_retry
+def balances_rebuild(*, customer_ids: Iterable[int] | None = None) -> int:
+    """Set the stored balances to what the items add up to (every customer with a balance
+    row or an item when `customer_ids` is None). For items written behind the services' back
+    — a bulk load, the benchmarks — and for repairing what `orderdesk reconcile` reports.
+    Locks the balance rows first, like every ledger write. Returns how many rows changed."""
+    if customer_ids is None:
+        customer_ids = set(CustomerBalance.objects.values_list("customer_id", flat=True)) | set(
+            OpenItem.objects.values_list("customer_id", flat=True).distinct()
+        )
+    balances = lock_balances(customer_ids)
+    totals = open_totals(balances)
+    changed = 0
+    for customer_id, balance in balances.items():
+        debit, credit = totals.get(customer_id, (ZERO, ZERO))
+        if (balance.open_debit, balance.open_credit) != (debit, credit):
+            _shift(balance, debit=debit - balance.open_debit, credit=credit - balance.open_credit)
+            changed += 1
+    return changed
 
 
 def require_transaction() -> None:

@@ -527,3 +527,53 @@ def test_customer_card_shows_exposure_and_block(manager, controller, customer, c
     client.force_login(controller)
     page = client.get(reverse("customers:detail", args=[customer.pk])).content.decode()
     assert "Exposure" in page and "court case" in page and "1000.00" in page
+
+
+def test_an_amendment_after_a_partial_cancellation_commits_what_is_left(
+    manager, customer, contract, product
+):
+    from orderdesk.orders.services.line_cancel import order_line_cancel
+
+    order = new_order(manager, customer, product, qty="4")
+    order_confirm(by=manager, order=order)
+    order.refresh_from_db()
+    line = order.lines.get()
+    order_line_cancel(by=manager, order=order, line=line, quantity="1", reason="out_of_stock")
+    assert committed(customer) == order.base_gross_amount * 3 / 4
+    order_amend(by=manager, order=order, reason="more", update={line.pk: {"quantity": "6"}})
+    order.refresh_from_db()
+    line.refresh_from_db()
+    cancelled = (line.gross_amount * line.cancelled_quantity / line.quantity).quantize(D("0.01"))
+    assert committed(customer) == order.base_gross_amount - cancelled  # 5 of 6 still to invoice
+    assert committed(customer) == order.base_gross_amount * 5 / 6
+
+
+def test_confirmed_again_after_a_hold_counts_the_invoiced_part_once(
+    manager, controller, customer, contract, product
+):
+    from orderdesk.billing.services import document_post, invoice_create
+
+    accountant = UserFactory(username="acc", roles=["accountant"])
+    order = new_order(manager, customer, product, qty="2")
+    order_confirm(by=manager, order=order)
+    order.refresh_from_db()
+    line = order.lines.first()
+    type(line).objects.filter(pk=line.pk).update(shipped_quantity=1)  # the warehouse shipped one
+    line.refresh_from_db()
+    invoice = invoice_create(by=accountant, order=order, kind="shipment", lines=[(line, D("1"))])
+    document_post(by=accountant, doc_type="invoice", pk=invoice.pk)
+    invoice.refresh_from_db()
+    credit.limit_set(
+        by=controller, customer=customer, amount=order.base_gross_amount, mode="block_confirmation"
+    )
+    order_amend(by=manager, order=order, reason="much more", update={line.pk: {"quantity": "5"}})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CREDIT_HOLD
+    assert committed(customer) == 0
+    order_release(by=controller, order=order, comment="paid in cash tomorrow")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    exposure = credit.check(customer=customer, amount=D("0"), stage="entry", lock=False)
+    assert exposure.receivables == invoice.gross_amount
+    assert exposure.orders == order.base_gross_amount - invoice.gross_amount
+    assert exposure.exposure == order.base_gross_amount  # the invoiced part counted once

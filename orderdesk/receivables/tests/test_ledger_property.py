@@ -4,7 +4,8 @@ Whatever the sequence (refused steps included), the ledger keeps:
 - receivables (open debits) = invoices - what credit notes and payments settled;
 - the balance = invoices - credit notes - payments;
 - no allocation exceeds either side: every item's open amount stays within 0..amount and
-  equals its amount less the allocations in force.
+  equals its amount less the allocations in force;
+- the stored customer balance equals the open items (debits and credits, exactly).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hypothesis import strategies as st
 
 from orderdesk.core.errors import DomainError
 from orderdesk.receivables import services
-from orderdesk.receivables.models import Allocation, ItemKind, OpenItem, Side
+from orderdesk.receivables.models import Allocation, CustomerBalance, ItemKind, OpenItem, Side
 from orderdesk.receivables.selectors import balance_as_of
 from orderdesk.testing.factories import CustomerFactory
 
@@ -71,6 +72,9 @@ def check_invariants(customer) -> None:
     assert balance_as_of(customer, "UAH", DAY) == invoices - credit_notes - payments
     credits_open = total(items.filter(side=Side.CREDIT), "open_amount")
     assert credits_open == payments + credit_notes - settled_by_payments - settled_by_notes
+    balance = CustomerBalance.objects.filter(customer=customer).first()
+    kept = (balance.open_debit, balance.open_credit) if balance else (Decimal(0), Decimal(0))
+    assert kept == (receivables, credits_open)  # all in UAH at rate 1
 
 
 @pytest.mark.django_db
