@@ -46,6 +46,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--gunicorn-workers", type=int, default=0, help="default 2 x cores + 1")
     p.add_argument("--keep-db", action="store_true", help="keep the PostgreSQL bench database")
     p.add_argument("--check", action="store_true", help="check the generated data (slow at 1M+)")
+    p.add_argument(
+        "--statements-only",
+        action="store_true",
+        help="count the SQL statements per order (services and API views), no throughput runs",
+    )
     p.add_argument("--seed", type=int, default=20260101)
     return p.parse_args(argv)
 
@@ -155,7 +160,7 @@ def run_postgres(args, scale: Scale) -> dict[str, Any]:
         out["throughput"] = phases.call(
             "bench.throughput.measure", env=env, duration=args.duration, clients=(2, 8),
             paths=paths, gunicorn_workers=args.gunicorn_workers, log_dir=str(RESULTS),
-            repeat=args.repeat, progress=print,
+            repeat=args.repeat, progress=print, statements_only=args.statements_only,
         )  # fmt: skip
     except phases.PhaseError as exc:
         say(f"PostgreSQL: a step failed:\n{exc}")
@@ -186,6 +191,7 @@ def run_sqlite(args, scale: Scale) -> dict[str, Any]:
         out["throughput"] = phases.call(
             "bench.throughput.measure", env=env, duration=args.duration, clients=(1, 8),
             paths=("raw", "services"), repeat=args.repeat, progress=print,
+            statements_only=args.statements_only,
         )  # fmt: skip
     except phases.PhaseError as exc:
         say(f"SQLite: a step failed:\n{exc}")

@@ -114,6 +114,7 @@ def generate_ledger(
     from orderdesk.fulfillment.models import LineCancellation
     from orderdesk.orders.models import CancellationReason, Order, OrderLine
     from orderdesk.receivables.models import Allocation, OpenItem
+    from orderdesk.receivables.services import balances_rebuild
 
     say = progress or (lambda msg: None)
     t0 = time.perf_counter()
@@ -348,6 +349,9 @@ def generate_ledger(
     flush()
     with transaction.atomic():
         reset_sequences([Invoice, InvoiceLine, OpenItem, Allocation, LineCancellation])
+        # the items were written behind the services' back: bring the stored per-customer
+        # balances (which the credit check reads) in line with them
+        balances_rebuild()
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cur:
             cur.execute("ANALYZE")

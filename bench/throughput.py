@@ -302,6 +302,7 @@ def count_statements(hot: Hot, lines: int, repeat: int = 3) -> dict[str, Any]:
             "create": [_label(q["sql"]) for q in create],
             "confirm": [_label(q["sql"]) for q in confirm],
         },
+        "by_app": by_app([*create, *confirm]),
         "sql": {
             "create": [q["sql"][:400] for q in create],
             "confirm": [q["sql"][:400] for q in confirm],
@@ -351,7 +352,21 @@ def count_api_statements(hot: Hot, repeat: int = 3) -> dict[str, Any]:
             "create": [_label(q["sql"]) for q in create],
             "confirm": [_label(q["sql"]) for q in confirm],
         },
+        "by_app": by_app([*create, *confirm]),
     }
+
+
+def by_app(queries: list[dict]) -> dict[str, int]:
+    """Statements per app (the table's prefix; BEGIN, COMMIT and savepoints as
+    "transaction"): which app's code a statement budget goes to."""
+    counts: Counter = Counter()
+    for q in queries:
+        if _is_control(q["sql"]):
+            counts["transaction"] += 1
+            continue
+        table = _label(q["sql"]).split(" ")[1:2]
+        counts[table[0].split("_", 1)[0] if table else "other"] += 1
+    return dict(counts.most_common())
 
 
 def _is_control(sql: str) -> bool:
@@ -362,10 +377,19 @@ _TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?([a-z_]+)"?', re.IGNORECASE)
 _JOIN = re.compile(r"\bJOIN\b", re.IGNORECASE)
 
 
+_SUBQUERY = re.compile(r"\(\s*SELECT\b[^()]*\)", re.IGNORECASE)
+
+
 def _label(sql: str) -> str:
     """ "SELECT customers_customer" style: the verb, the table, and FOR UPDATE / conflict."""
     verb = sql.split(None, 1)[0].upper()
-    table = _TABLE.search(sql)
+    outer = sql
+    while True:  # the table of the statement, not of a scalar subquery in its select list
+        stripped = _SUBQUERY.sub("(…)", outer)
+        if stripped == outer:
+            break
+        outer = stripped
+    table = _TABLE.search(outer)
     label = f"{verb} {table.group(1) if table else ''}".strip()
     if "FOR UPDATE" in sql.upper():
         label += " FOR UPDATE"
@@ -497,10 +521,13 @@ def measure(
     log_dir: str = "",
     repeat: int = 1,
     progress=print,
+    statements_only: bool = False,
 ) -> dict[str, Any]:
     """All runs against the current database; what the report needs, as plain data.
 
-    A step that fails is recorded (`errors`) and the others still run."""
+    A step that fails is recorded (`errors`) and the others still run. `statements_only`
+    counts the statements per order (services, and the API views when "api" is in `paths`)
+    and skips the throughput runs."""
     hot = prepare_hot()
     out: dict[str, Any] = {"vendor": hot.vendor, "hot": asdict(hot) | {"token": "…"}}
     out["statements"], out["errors"], runs = {}, [], []
@@ -509,7 +536,8 @@ def measure(
         try:
             out["statements"][str(n)] = count_statements(hot, n)
             progress(f"[{hot.vendor}] statements per order, {n} lines: "
-                     f"{out['statements'][str(n)]['total']}")  # fmt: skip
+                     f"{out['statements'][str(n)]['total']}  by app: "
+                     f"{out['statements'][str(n)]['by_app']}")  # fmt: skip
         except Exception as exc:
             out["errors"].append(f"statements, {n} lines: {exc!r}")
             progress(f"[{hot.vendor}] statements per order, {n} lines failed: {exc!r}")
@@ -559,6 +587,8 @@ def measure(
             out["errors"].append(f"api statements: {exc!r}")
             progress(f"[{hot.vendor}] API statements not counted: {exc!r}")
 
+    if statements_only:
+        return out
     for path in paths:
         if path != "api":
             series(path)

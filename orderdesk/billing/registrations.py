@@ -18,11 +18,13 @@ from orderdesk.receivables.registrations import register_statement_export
 
 from .permissions import BILLING_VIEWERS, DOCUMENT_VIEWERS, can_account, can_create_prepayment
 from .selectors import customer_billing, order_billing
-from .services.shipments import documents_for_confirmation
-from .services.state import order_schedule
+from .services.shipments import prepayment_on_confirm
+from .services.state import order_payment_on_change, order_schedule
 
 # the prepayment invoice of an order whose terms ask for one, when it is confirmed
-hooks.on(hooks.ORDER_CONFIRMED, "billing.prepayment_invoice", documents_for_confirmation)
+hooks.on(hooks.ORDER_CONFIRMED, "billing.prepayment_invoice", prepayment_on_confirm)
+# what is left to invoice moved (a quantity cancelled, an amendment): the payment state follows
+hooks.on(hooks.ORDER_CHANGED, "billing.payment_state", order_payment_on_change)
 
 ACTION_LABELS.update(
     {

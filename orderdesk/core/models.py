@@ -96,3 +96,17 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class ReferenceVersion(models.Model):
+    """One row: a token that changes with every committed change of cached reference data
+    (core.cache), so each process knows when its cached copies are stale."""
+
+    token = models.CharField(_("token"), max_length=32, default="")
+
+    class Meta:
+        verbose_name = _("reference data version")
+        verbose_name_plural = _("reference data versions")
+
+    def __str__(self) -> str:
+        return self.token

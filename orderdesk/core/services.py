@@ -9,8 +9,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from . import cache
 from .errors import ValidationFailed
 from .models import Currency, ExchangeRate, NumberSeries
+
+cache.track(Currency)
 
 
 def base_currency() -> str:
@@ -18,15 +21,29 @@ def base_currency() -> str:
 
 
 def currency_get(code: str) -> Currency:
-    """The active currency `code`; raises `currency_unknown`."""
-    try:
-        return Currency.objects.get(code=(code or "").upper(), active=True)
-    except Currency.DoesNotExist:
+    """The active currency `code`; raises `currency_unknown`.
+
+    Inside a reference-data scope (core.cache) it comes from the process cache of all
+    currencies, checked against the reference token of this transaction: no statement."""
+    code = (code or "").upper()
+    if cache.in_scope():
+        found = cache.cached("core.currencies", _currencies).get(code)
+        if found is not None and found.active:
+            return found
+        found = None
+    else:
+        found = Currency.objects.filter(code=code, active=True).first()
+    if found is None:
         raise ValidationFailed(
             _("Unknown or inactive currency “%(code)s”.") % {"code": code},
             code="currency_unknown",
             fields={"currency": code},
-        ) from None
+        )
+    return found
+
+
+def _currencies() -> dict[str, Currency]:
+    return {c.code: c for c in Currency.objects.all()}
 
 
 def rate_for(currency: str, on: dt.date) -> Decimal:

@@ -8,4 +8,4 @@ class FulfillmentConfig(AppConfig):
     verbose_name = _("Warehouse")
 
     def ready(self):
-        from . import registrations  # noqa: F401  (hooks, panel, navigation, signals)
+        from . import registrations  # noqa: F401  (hooks, panel, navigation)

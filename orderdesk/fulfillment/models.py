@@ -34,6 +34,14 @@ class FulfillmentSettings(models.Model):
     reserve_on_confirm = models.BooleanField(
         _("reserve stock when an order is confirmed"), default=True
     )
+    reserve_on_receipt = models.BooleanField(
+        _("reserve received goods for backorders"),
+        default=True,
+        help_text=_(
+            "Goods received go first to confirmed orders whose reserved lines still lack "
+            "stock, the earliest due first."
+        ),
+    )
 
     class Meta:
         verbose_name = _("warehouse settings")

@@ -137,6 +137,12 @@ def line_states(order: Order) -> list[LineState]:
     return states
 
 
+def pick_list(order: Order) -> list[LineState]:
+    """What to gather for the order in its warehouse: each line released and not yet
+    shipped (never beyond what is still open), in line order."""
+    return [s for s in line_states(order) if s.to_ship > 0]
+
+
 @dataclass
 class QueueRow:
     order: Order

@@ -10,6 +10,7 @@ urlpatterns = [
     path("shipments/", views.shipments, name="shipments"),
     path("cancellations/", views.cancellations, name="cancellations"),
     path("orders/<int:pk>/ship/", views.ship, name="ship"),
+    path("orders/<int:pk>/pick/", views.pick, name="pick"),
     path("orders/<int:pk>/reserve/", views.reserve, name="reserve"),
     path("orders/<int:pk>/release/", views.release, name="release"),
     path("orders/<int:pk>/lines/<int:line_pk>/cancel/", views.cancel_line, name="cancel_line"),

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Sum
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -96,6 +97,23 @@ def ship(request, pk: int):
         )
     messages.success(request, _("Shipment %(n)s confirmed.") % {"n": shipment.number})
     return redirect("fulfillment:queue")
+
+
+@login_required
+def pick(request, pk: int):
+    """The printable pick list of a released order (what is released and not yet shipped,
+    per line, in the order's warehouse); POST marks it picked and goes on to the shipment."""
+    _require(request, WAREHOUSE_PAGES)
+    order = _order(request, pk)
+    context = {"order": order, "rows": selectors.pick_list(order), "today": timezone.localdate()}
+    if request.method != "POST":
+        return render(request, "fulfillment/pick.html", context)
+    try:
+        services.order_mark_picked(by=request.user, order=order.pk)
+    except DomainError as exc:
+        return render_domain_error(request, exc, "fulfillment/pick.html", context)
+    messages.success(request, _("Order %(n)s is picked.") % {"n": order.number})
+    return redirect("fulfillment:ship", pk=order.pk)
 
 
 @login_required

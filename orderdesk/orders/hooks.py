@@ -3,6 +3,41 @@
 `orders` may not import billing, credit or fulfillment; they register a handler here instead
 (from their AppConfig.ready) and the order services call `emit` at the moment the event
 happens, while the order row is still locked. A handler that raises undoes the whole action.
+A reaction that must see the committed order, or must never undo the action when it fails,
+is queued by the handler itself with `transaction.on_commit` (fulfillment's release and
+closing are).
+
+Every `emit` handler is called with keyword arguments: `by` (the user acting; None for the
+system), `order` (the locked `Order` as it is after the change) and those named below.
+
+| event | emitted by | when | extra arguments |
+|---|---|---|---|
+| `ORDER_CONFIRMED` | `credit_flow.confirm_locked` | the first confirmation (confirm, last approval, release from credit hold) | — |
+| `ORDER_CANCELLED` | `lifecycle.order_cancel` | the whole order was cancelled | — |
+| `ORDER_CLOSED` | `lifecycle.order_close`, `closing.order_close_automatic` | closed by hand or by rule | `automatic` |
+| `ORDER_CHANGED` | see `change` | something the order's fulfillment waits for moved | `change` |
+| `LINES_REMOVING` | `entry.apply_changes` (an amendment of a non-draft order) | lines are about to be deleted (their rows still exist) | `lines` (the `OrderLine`s) |
+
+`change` of `ORDER_CHANGED` is one of:
+
+- `CHANGE_CONFIRMED` — the order is now confirmed: every confirmation, the first and any
+  later one (after a reopened approval or a credit hold), from `credit_flow.confirm_locked`;
+- `CHANGE_AMENDED` — `lifecycle.order_amend` changed it (its status may have moved on:
+  reopened for approval, held);
+- `CHANGE_PAYMENT` — `progress.order_payment_status_set` stored a new payment state (every
+  ledger change billing and payments make ends there);
+- `CHANGE_FULFILLMENT` — what is left to ship moved: `progress.order_lines_ship` (goods
+  left), `line_cancel.order_line_cancel` (a quantity cancelled) or
+  `progress.order_fulfillment_status_set` (a new fulfillment state).
+
+Handlers today: billing issues the prepayment invoice on `ORDER_CONFIRMED`; fulfillment
+returns reservations on `ORDER_CANCELLED`/`ORDER_CLOSED`, returns a removed line's
+reservation on `LINES_REMOVING` (its row goes with the line), returns what an amended line
+no longer needs on `CHANGE_AMENDED`, reserves on `CHANGE_CONFIRMED`, and after the commit
+releases what became due and closes what is shipped and paid.
+
+`ask` events collect answers instead: `RELEASE_BLOCKERS` (handlers get `order` and answer a
+reason why it may not go to the warehouse, or None; credit control answers).
 """
 
 from __future__ import annotations
@@ -11,6 +46,17 @@ from collections import defaultdict
 from collections.abc import Callable
 
 ORDER_CONFIRMED = "order_confirmed"
+ORDER_CANCELLED = "order_cancelled"
+ORDER_CLOSED = "order_closed"
+ORDER_CHANGED = "order_changed"
+LINES_REMOVING = "lines_removing"
+
+# the `change` argument of ORDER_CHANGED
+CHANGE_CONFIRMED = "confirmed"
+CHANGE_AMENDED = "amended"
+CHANGE_PAYMENT = "payment_status"
+CHANGE_FULFILLMENT = "fulfillment_status"
+
 # ask(): handlers answer a question about an order; the caller collects the answers
 RELEASE_BLOCKERS = "release_blockers"  # -> a reason (str) why the order may not go to the warehouse
 
@@ -18,11 +64,13 @@ _HANDLERS: dict[str, list[tuple[str, Callable]]] = defaultdict(list)
 
 
 def on(event: str, name: str, handler: Callable) -> None:
-    """Register `handler(by=..., order=...)` for `event` under a unique `name` (re-registering replaces)."""
+    """Register `handler(by=..., order=..., **extra)` for `event` under a unique `name`
+    (re-registering replaces)."""
     _HANDLERS[event] = [(n, h) for n, h in _HANDLERS[event] if n != name] + [(name, handler)]
 
 
 def emit(event: str, **kwargs) -> None:
+    """Call every handler of `event` now, in the caller's transaction, in registration order."""
     for _name, handler in _HANDLERS.get(event, []):
         handler(**kwargs)
 

@@ -124,6 +124,9 @@ def order_get_for(*, user, pk: Any) -> Order:
         raise NotFound(_("No such order."), code="order_not_found") from None
 
 
+REFERENCE_TERMS = {"price_list", "payment_terms", "payment_method", "delivery_method"}
+
+
 def order_differences(order: Order) -> dict[str, dict[str, Any]]:
     """Header terms that differ from the order's contract: {field: {"contract": x, "order": y}}."""
     contract = order.contract
@@ -131,6 +134,12 @@ def order_differences(order: Order) -> dict[str, dict[str, Any]]:
         return {}
     out = {}
     for name in CONTRACT_TERMS:
+        # compare the keys first: the contract's own references are read (one query each)
+        # only for the terms that differ
+        if name in REFERENCE_TERMS and getattr(order, f"{name}_id") == getattr(
+            contract, f"{name}_id"
+        ):
+            continue
         ours = order.currency_id if name == "currency" else getattr(order, name)
         theirs = contract.currency_id if name == "currency" else getattr(contract, name)
         if comparable(ours) != comparable(theirs):

@@ -9,7 +9,8 @@ from orderdesk.core.navigation import register_nav
 from orderdesk.core.panels import register_panel
 from orderdesk.customers.selectors import can_edit_contracts
 
-from .selectors import PRICE_VIEWERS, can_view_prices, contract_list_for, product_prices
+from .selectors import PRICE_VIEWERS, can_view_prices, contract_list_for
+from .services.quotes import product_prices_today
 
 
 def contracts_panel(request, customer):
@@ -22,10 +23,14 @@ def contracts_panel(request, customer):
 
 
 def prices_panel(request, product):
-    """The product's prices valid today in every list (not shown to the warehouse)."""
+    """The product's prices valid today: list items, what derived and cost-plus lists compute,
+    and the individual prices of the contracts the user may see (not shown to the warehouse)."""
     if not can_view_prices(request.user):
         return None
-    return {"items": product_prices(product=product, on=dt.date.today())}
+    rows = product_prices_today(
+        product=product, on=dt.date.today(), contracts=contract_list_for(user=request.user)
+    )
+    return {"rows": rows}
 
 
 register_nav("price_lists", _("Price lists"), "pricing:price_lists", order=40, roles=PRICE_VIEWERS)

@@ -96,16 +96,6 @@ def price_items(*, price_list: PriceList, q: str = "", on: dt.date | None = None
     return qs.order_by("product__sku", "min_quantity", "-valid_from", "pk")
 
 
-def product_prices(*, product, on: dt.date) -> QuerySet[PriceListItem]:
-    """The product's prices valid on `on` in the active price lists."""
-    return (
-        PriceListItem.objects.filter(product=product, price_list__active=True, valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .select_related("price_list")
-        .order_by("price_list__name", "min_quantity")
-    )
-
-
 def price_item_get(*, price_list: PriceList, pk: Any) -> PriceListItem:
     try:
         return price_items(price_list=price_list).get(pk=int(pk))

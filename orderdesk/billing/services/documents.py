@@ -755,6 +755,21 @@ def delivery_note_create(
     return note
 
 
+def _returned_so_far(order: Order) -> dict[int, Decimal]:
+    """Quantities per order line already credited as returned (draft or posted notes; a
+    reversed note gave its quantities back). The order row is locked by the caller."""
+    rows = (
+        CreditNoteLine.objects.filter(
+            credit_note__order=order,
+            credit_note__reason=CreditNoteReason.RETURN,
+            credit_note__status__in=[DocumentStatus.DRAFT, DocumentStatus.POSTED],
+        )
+        .values("order_line_id")
+        .annotate(total=Sum("quantity"))
+    )
+    return {r["order_line_id"]: r["total"] for r in rows}
+
+
 @atomic_with_retry
 def credit_note_create(
     *,
@@ -768,7 +783,8 @@ def credit_note_create(
     check: bool = True,
 ) -> CreditNote:
     """A credit note draft: goods returned (`reason="return"`, within what shipped:
-    `credit_exceeds_shipped`), an invoiced line cancelled (`line_cancelled`, the corrected
+    `credit_exceeds_shipped`, counting the returns already credited on draft or posted notes),
+    an invoiced line cancelled (`line_cancelled`, the corrected
     invoice named), or a correction of an amount (`correction`, `amount` given).
     Raises `billing_not_permitted`, `credit_reason_invalid`, `invoice_not_found`,
     `invoice_other_order`, `lines_required`, `amount_not_positive`.
@@ -804,13 +820,25 @@ def credit_note_create(
         invoice_obj = None
     fields = []
     if lines:
-        for index, (line, qty) in enumerate(c.resolve_lines(order, lines)):
-            if reason == CreditNoteReason.RETURN and qty > line.shipped_quantity:
-                raise ValidationFailed(
-                    _("Line %(p)s: more is returned than shipped.") % {"p": line.position},
-                    code="credit_exceeds_shipped",
-                    fields={f"lines[{index}].quantity": str(qty)},
-                )
+        resolved = c.resolve_lines(order, lines)
+        returned = _returned_so_far(order) if reason == CreditNoteReason.RETURN else {}
+        for index, (line, qty) in enumerate(resolved):
+            if reason == CreditNoteReason.RETURN:
+                returned[line.pk] = returned.get(line.pk, ZERO) + qty
+                if returned[line.pk] > line.shipped_quantity:
+                    raise ValidationFailed(
+                        _(
+                            "Line %(p)s: more is returned than shipped (shipped %(s)s, returned"
+                            " with this note %(r)s)."
+                        )
+                        % {
+                            "p": line.position,
+                            "s": format(line.shipped_quantity.normalize(), "f"),
+                            "r": format(returned[line.pk].normalize(), "f"),
+                        },
+                        code="credit_exceeds_shipped",
+                        fields={f"lines[{index}].quantity": str(qty)},
+                    )
             amounts = line_amounts(
                 quantity=qty,
                 unit_price=line.unit_price,

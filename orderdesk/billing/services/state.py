@@ -2,8 +2,10 @@
 
 `order_payment_state(order)` reads the order's open items; `order_payment_refresh` stores it
 through the orders app's progress service (under the order lock, with a history event).
-Called after every posting, payment, allocation and reversal, and daily by
-`orderdesk check_overdue_payments` (an instalment becomes overdue by the calendar alone).
+Called after every posting, payment, allocation and reversal, daily by
+`orderdesk check_overdue_payments` (an instalment becomes overdue by the calendar alone), and
+by `order_payment_on_change` (the orders hook ORDER_CHANGED) when what is left to invoice
+moves: a cancelled remainder, an amendment.
 """
 
 from __future__ import annotations
@@ -93,6 +95,25 @@ def order_payment_refresh(*, by, order: Order | int, reason: str = "") -> Order:
     return order_payment_status_set(
         by=by, order=order, status=state, data={"reason": reason} if reason else None
     )
+
+
+# ORDER_CHANGED changes after which what is left to invoice may have moved; never
+# CHANGE_PAYMENT, which order_payment_refresh itself emits
+REFRESH_ON = ("fulfillment_status", "amended")
+
+
+def order_payment_on_change(*, by, order: Order, change: str, **_kw) -> None:
+    """orders hook ORDER_CHANGED: a line cancellation or an amendment may leave nothing to
+    invoice (everything invoiced paid -> paid), so the stored payment state is refreshed."""
+    if change not in REFRESH_ON:
+        return
+    if order.status == OrderStatus.DRAFT:
+        return
+    if order_payment_state(order) == order.payment_status:
+        return
+    stored = order_payment_refresh(by=by, order=order, reason=change)
+    # the caller goes on with its own instance of the order: keep it true
+    order.payment_status = stored.payment_status
 
 
 @dataclass

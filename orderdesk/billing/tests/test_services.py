@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 
-from orderdesk.billing.models import DocumentStatus, Invoice, InvoiceKind, Payment
+from orderdesk.billing.models import CreditNote, DocumentStatus, Invoice, InvoiceKind, Payment
 from orderdesk.billing.services import (
     allocation_cancel,
     allocation_create,
@@ -181,6 +181,28 @@ def test_return_credit_note_settles_the_invoice_and_keeps_the_rest_as_credit(
     document_reverse(by=accountant, doc_type="credit_note", pk=note.pk, reason="помилка")
     item.refresh_from_db()
     assert item.open_amount == D("200.00")
+
+
+def test_returns_are_credited_at_most_once_for_what_shipped(net14_order, accountant, storekeeper):
+    order = net14_order
+    ship_all(order, storekeeper)
+    line = order.lines.get()
+    shipped = line.shipped_quantity
+    first = credit_note_create(
+        by=accountant, order=order, reason="return", lines=[(line, shipped - 1)]
+    )
+    notes = CreditNote.objects.count()
+    with refused("credit_exceeds_shipped"):  # only 1 is left to return
+        credit_note_create(by=accountant, order=order, reason="return", lines=[(line, D(2))])
+    with refused("credit_exceeds_shipped"):  # the same line twice in one note counts twice
+        credit_note_create(
+            by=accountant, order=order, reason="return", lines=[(line, D(1)), (line, D(1))]
+        )
+    assert CreditNote.objects.count() == notes  # nothing written
+    first = document_post(by=accountant, doc_type="credit_note", pk=first.pk)
+    document_reverse(by=accountant, doc_type="credit_note", pk=first.pk, reason="помилка")
+    again = credit_note_create(by=accountant, order=order, reason="return", lines=[(line, D(2))])
+    assert again.lines.get().quantity == D(2)  # a reversed note gave its quantity back
 
 
 def test_cancelling_a_prepaid_line_credits_its_prepaid_share(half50_order, manager, accountant):

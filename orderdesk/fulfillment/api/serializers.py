@@ -179,3 +179,20 @@ class LineCancellationInputSerializer(serializers.Serializer):
     )
     reason = serializers.CharField()
     comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PickLineSerializer(serializers.Serializer):
+    line = serializers.IntegerField(source="line.pk")
+    position = serializers.IntegerField(source="line.position")
+    sku = serializers.CharField(source="line.product.sku")
+    description = serializers.CharField(source="line.description")
+    unit = serializers.CharField(source="line.unit")
+    quantity = serializers.DecimalField(source="to_ship", max_digits=18, decimal_places=3)
+    reserved = serializers.DecimalField(source="reserved_here", max_digits=18, decimal_places=3)
+
+
+class PickListSerializer(serializers.Serializer):
+    order = serializers.IntegerField(source="order.pk")
+    number = serializers.CharField(source="order.number")
+    warehouse = serializers.CharField(source="order.warehouse.code")
+    lines = PickLineSerializer(many=True)

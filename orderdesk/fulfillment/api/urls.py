@@ -11,6 +11,7 @@ urlpatterns = [
     path("releases/", views.ReleaseView.as_view(), name="api-releases"),
     path("shipments/", views.ShipmentView.as_view(), name="api-shipments"),
     path("shipments/<int:pk>/", views.ShipmentDetailView.as_view(), name="api-shipment"),
+    path("pick-lists/<int:order>/", views.PickListView.as_view(), name="api-pick-list"),
     path(
         "line-cancellations/",
         views.LineCancellationView.as_view(),

@@ -14,11 +14,13 @@ from rest_framework.response import Response
 
 from orderdesk.catalog.models import StockBalance
 from orderdesk.core.api import ERROR_RESPONSES
-from orderdesk.core.errors import NotFound
+from orderdesk.core.errors import NotFound, PermissionRefused
 from orderdesk.orders.api.views import parse
+from orderdesk.orders.models import Order
 
 from .. import selectors, services
 from ..models import LineCancellation, Release, Reservation, Shipment, StockMove
+from ..permissions import can_ship
 from ..services._common import visible_order_pk
 from . import serializers as s
 
@@ -237,3 +239,40 @@ class LineCancellationView(WarehouseAPIView):
         return Response(
             s.LineCancellationSerializer(cancellation).data, status=status.HTTP_201_CREATED
         )
+
+
+class PickListView(WarehouseAPIView):
+    queryset = Order.objects.none()  # for the schema only; reads go through selectors
+
+    def _order(self, request: Request, order: int) -> Order:
+        if not can_ship(request.user):
+            raise PermissionRefused(
+                _("Only the warehouse picks and ships."), code="shipment_not_permitted"
+            )
+        pk = visible_order_pk(request.user, order)
+        return Order.objects.select_related("warehouse").get(pk=pk)
+
+    @extend_schema(
+        operation_id="pick_lists_retrieve",
+        tags=TAGS,
+        responses={200: s.PickListSerializer, **ERROR_RESPONSES},
+        description="What to gather for the order: per line, released and not yet shipped, "
+        "in the order's warehouse (the warehouse, accountants, administrators).",
+    )
+    def get(self, request: Request, order: int) -> Response:
+        obj = self._order(request, order)
+        data = {"order": obj, "lines": selectors.pick_list(obj)}
+        return Response(s.PickListSerializer(data).data)
+
+    @extend_schema(
+        operation_id="pick_lists_picked",
+        tags=TAGS,
+        request=None,
+        responses={201: s.PickListSerializer, **ERROR_RESPONSES},
+        description="Mark the pick list gathered (a `fulfillment.order.picked` event).",
+    )
+    def post(self, request: Request, order: int) -> Response:
+        obj = self._order(request, order)
+        rows = services.order_mark_picked(by=request.user, order=obj.pk)
+        data = {"order": obj, "lines": rows}
+        return Response(s.PickListSerializer(data).data, status=status.HTTP_201_CREATED)

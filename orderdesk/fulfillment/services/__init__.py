@@ -3,6 +3,7 @@ cancellations goes through these."""
 
 from .cancel import line_cancel
 from .closing import close_if_done, closing_reason
+from .picking import order_mark_picked
 from .release import (
     order_release,
     order_release_due,
@@ -17,6 +18,7 @@ __all__ = [
     "close_if_done",
     "closing_reason",
     "line_cancel",
+    "order_mark_picked",
     "order_release",
     "order_release_due",
     "order_reserve",

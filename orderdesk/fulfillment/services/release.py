@@ -30,7 +30,7 @@ from orderdesk.orders.choices import FulfillmentStatus, OrderStatus, PaymentStat
 from orderdesk.orders.models import DeliveryScheduleEntry, Order, OrderLine
 from orderdesk.receivables.models import ItemKind, OpenItem, Side
 
-from ..models import FulfillmentSettings, Release, ReleaseLine
+from ..models import Release, ReleaseLine
 from ..permissions import can_release
 from . import _common as c
 
@@ -253,17 +253,3 @@ def release_due_orders(*, on: dt.date | None = None, by=None) -> list[Release]:
         if release is not None:
             released.append(release)
     return released
-
-
-def on_order_confirmed(*, by, order: Order, **kwargs) -> None:
-    """hooks.ORDER_CONFIRMED: reserve the stock in the confirming transaction. The release
-    follows once the confirmation has committed (`registrations.after_order_change`), in its
-    own transaction: a blocker answering then sees the committed order, and a failing
-    release never undoes a confirmation."""
-    from .stock import order_reserve
-
-    order = c.lock_order_row(order)
-    if order.status != OrderStatus.CONFIRMED:  # held for approval or credit: later
-        return
-    if FulfillmentSettings.load().reserve_on_confirm:
-        order_reserve(by=by, order=order, automatic=True)

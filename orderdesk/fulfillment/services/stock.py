@@ -4,13 +4,23 @@ Serialization point: the `catalog.StockBalance` row of (product, warehouse), loc
 FOR UPDATE by every change of `on_hand` or `reserved` (after the order row, when an order is
 involved; several rows in ascending product id). The database CHECK keeps
 0 <= reserved <= on_hand whatever happens.
+
+A receipt serves backorders (`FulfillmentSettings.reserve_on_receipt`) while it holds the
+balance row: it locks each order it reserves for with SKIP LOCKED, so it never waits on an
+order row while holding a balance (every other writer takes the order first, then the
+balance: no deadlock either way). An order busy at that moment is passed over; whoever holds
+it finishes first, and the next receipt or a reservation serves it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Exists, F, Min, OuterRef
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import record, stream_of
@@ -18,10 +28,10 @@ from orderdesk.catalog.models import Product, StockBalance, Warehouse
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, PermissionRefused, ValidationFailed
 from orderdesk.orders.choices import OrderStatus
-from orderdesk.orders.models import Order
+from orderdesk.orders.models import DeliveryScheduleEntry, Order, OrderLine
 from orderdesk.orders.services._common import check_quantity, number
 
-from ..models import MoveKind, StockMove
+from ..models import FulfillmentSettings, MoveKind, Reservation, StockMove
 from ..permissions import can_keep_stock, can_reserve
 from . import _common as c
 
@@ -46,7 +56,15 @@ def _require_keeper(by) -> None:
         )
 
 
-def _move(*, by, balance: StockBalance, kind: str, quantity: Decimal, comment: str) -> StockMove:
+def _move(
+    *,
+    by,
+    balance: StockBalance,
+    kind: str,
+    quantity: Decimal,
+    comment: str,
+    data: dict[str, Any] | None = None,
+) -> StockMove:
     before = balance.on_hand
     balance.on_hand = before + quantity
     balance.save(update_fields=["on_hand"])
@@ -65,7 +83,7 @@ def _move(*, by, balance: StockBalance, kind: str, quantity: Decimal, comment: s
         by=by,
         stream=stream_of(balance),
         changes={"on_hand": {"from": before, "to": balance.on_hand}},
-        data={"move": move.pk, "quantity": quantity, "comment": comment},
+        data={"move": move.pk, "quantity": quantity, "comment": comment, **(data or {})},
     )
     return move
 
@@ -74,17 +92,172 @@ def _move(*, by, balance: StockBalance, kind: str, quantity: Decimal, comment: s
 def stock_receive(
     *, by, product: Product | int, warehouse: Warehouse | int, quantity: Any, comment: str = ""
 ) -> StockMove:
-    """Goods arrived: on hand goes up. Rules: the warehouse or an administrator
+    """Goods arrived: on hand goes up, and (when `FulfillmentSettings.reserve_on_receipt` is
+    on) what is free goes to the backorders, the earliest due first (`backorders`): each
+    served order gets a `fulfillment.stock.reserved` event naming the receipt, and the
+    receipt's event lists them. Rules: the warehouse or an administrator
     (`stock_not_permitted`); a known product and warehouse (`product_unknown`,
     `warehouse_unknown`); a positive quantity, 3 decimals (`quantity_not_positive`)."""
     _require_keeper(by)
     product = _resolve(Product, product, "product_unknown", "product")
     warehouse = _resolve(Warehouse, warehouse, "warehouse_unknown", "warehouse")
     qty = check_quantity(quantity)
+    comment = comment.strip()
     balance = c.lock_balances(warehouse.pk, [product.pk])[product.pk]
-    return _move(
-        by=by, balance=balance, kind=MoveKind.RECEIPT, quantity=qty, comment=comment.strip()
+    grants = []
+    if FulfillmentSettings.load().reserve_on_receipt:
+        grants = _serve_backorders(
+            product.pk, warehouse.pk, balance.on_hand + qty - balance.reserved
+        )
+    reserved_for = [
+        {"order": b.line.order.number, "position": b.line.position, "quantity": q}
+        for b, q in grants
+    ]
+    move = _move(
+        by=by,
+        balance=balance,
+        kind=MoveKind.RECEIPT,
+        quantity=qty,
+        comment=comment,
+        data={"reserved_for": reserved_for} if reserved_for else None,
     )
+    if grants:
+        _apply_grants(by, balance, grants, move)
+    return move
+
+
+@dataclass
+class Backorder:
+    """An open line of a confirmed order that holds less stock than it still needs."""
+
+    line: OrderLine
+    short: Decimal
+    due: dt.date
+
+    @property
+    def priority(self) -> tuple:
+        order = self.line.order
+        confirmed = order.confirmed_at or timezone.now()
+        return (self.due, confirmed, order.pk, self.line.position)
+
+
+def backorders(
+    product_id: int, warehouse_id: int, *, order_ids: list[int] | None = None
+) -> list[Backorder]:
+    """The backorders of a product in a warehouse, the earliest due first. A backorder is a
+    line of a confirmed order that takes part in reservation (the order has reservation
+    rows: it was reserved for, automatically or by hand) holding less than ordered less
+    cancelled less shipped. Due: the line's first scheduled date, else its requested date, else the
+    order's, else the day it was confirmed; ties by confirmation time, then order, then
+    line."""
+    lines = (
+        OrderLine.objects.filter(
+            product_id=product_id,
+            order__warehouse_id=warehouse_id,
+            order__status=OrderStatus.CONFIRMED,
+            quantity__gt=F("cancelled_quantity") + F("shipped_quantity"),
+        )
+        .filter(Exists(Reservation.objects.filter(order_id=OuterRef("order_id"))))
+        .select_related("order", "reservation")
+    )
+    if order_ids is not None:
+        lines = lines.filter(order_id__in=order_ids)
+    lines = list(lines)
+    if not lines:
+        return []
+    first_dates = dict(
+        DeliveryScheduleEntry.objects.filter(line__in=lines)
+        .values("line_id")
+        .annotate(first=Min("date"))
+        .values_list("line_id", "first")
+    )
+    found = []
+    for line in lines:
+        held = getattr(line, "reservation", None)
+        short = c.open_quantity(line) - (held.quantity if held else c.ZERO)
+        if short <= 0:
+            continue
+        order = line.order
+        due = (
+            first_dates.get(line.pk)
+            or line.requested_delivery_date
+            or order.requested_delivery_date
+            or (timezone.localdate(order.confirmed_at) if order.confirmed_at else order.order_date)
+        )
+        found.append(Backorder(line, short, due))
+    return sorted(found, key=lambda b: b.priority)
+
+
+def _lock_order_if_free(pk: int) -> bool:
+    """Lock a confirmed order's row unless another transaction holds it (SKIP LOCKED: the
+    caller holds a balance row and must never wait for an order)."""
+    return (
+        Order.objects.select_for_update(of=("self",), skip_locked=True)
+        .filter(pk=pk, status=OrderStatus.CONFIRMED)
+        .values_list("pk", flat=True)
+        .first()
+        is not None
+    )
+
+
+def _serve_backorders(
+    product_id: int, warehouse_id: int, free: Decimal
+) -> list[tuple[Backorder, Decimal]]:
+    """Share `free` (the balance row is locked by the caller) among the backorders, the
+    earliest due first: each order is locked when its first line comes up and its lines are
+    read again under the lock. Returns [(backorder, quantity granted)]."""
+    grants: list[tuple[Backorder, Decimal]] = []
+    if free <= 0:
+        return grants
+    fresh: dict[int, dict[int, Backorder]] = {}
+    for candidate in backorders(product_id, warehouse_id):
+        if free <= 0:
+            break
+        pk = candidate.line.order_id
+        if pk not in fresh:
+            fresh[pk] = (
+                {b.line.pk: b for b in backorders(product_id, warehouse_id, order_ids=[pk])}
+                if _lock_order_if_free(pk)
+                else {}
+            )
+        current = fresh[pk].get(candidate.line.pk)
+        if current is None:
+            continue
+        take = min(current.short, free)
+        free -= take
+        grants.append((current, take))
+    return grants
+
+
+def _apply_grants(by, balance: StockBalance, grants, move: StockMove) -> None:
+    """Hold the granted quantities (the balance, orders and lines are locked) and record a
+    `fulfillment.stock.reserved` event in each served order's stream."""
+    per_order: dict[int, list] = {}
+    for b, take in grants:
+        order = b.line.order
+        reservation = getattr(b.line, "reservation", None)
+        if reservation is None:  # a line the order gained after it was reserved for
+            reservation = c.reservations_of(order, [b.line])[b.line.pk]
+        reservation.quantity += take
+        reservation.save(update_fields=["quantity", "updated_at"])
+        balance.reserved += take
+        per_order.setdefault(order.pk, [order, []])[1].append(
+            {"position": b.line.position, "reserved": take, "backordered": b.short - take}
+        )
+    balance.save(update_fields=["reserved"])
+    for order, changes in per_order.values():
+        c.record_order(
+            order,
+            by,
+            [
+                c.Entry(
+                    "fulfillment.stock.reserved",
+                    order,
+                    {},
+                    {"lines": changes, "automatic": True, "receipt": move.pk},
+                )
+            ],
+        )
 
 
 @atomic_with_retry
@@ -219,28 +392,36 @@ def unreserve_locked(order: Order, lines, *, keep_open: bool = True) -> dict[int
     return returned
 
 
-def return_all_reservations(*, order: Order) -> dict:
-    """A cancelled or closed order gives all its reserved stock back (the order row is
-    locked by whoever changed its state); recorded as `fulfillment.stock.unreserved`."""
-    locked = c.lock_order_row(order.pk)
-    lines = list(locked.lines.order_by("pk"))
-    returned = unreserve_locked(locked, lines, keep_open=False)
+def return_all_reservations(*, by=None, order: Order) -> dict:
+    """A cancelled or closed order gives all its reserved stock back (`order` is the row its
+    service locked); recorded as `fulfillment.stock.unreserved` with the order's status."""
+    return return_reservations(by=by, order=order, reason=order.status, keep_open=False)
+
+
+def return_reservations(
+    *, by=None, order: Order, reason: str, lines=None, keep_open: bool = True
+) -> dict[int, Decimal]:
+    """Give back what `lines` (all the order's by default) hold beyond what they still need
+    (everything when `keep_open=False`); the order row is locked by the caller. Recorded as
+    `fulfillment.stock.unreserved` with `reason` when anything went back."""
+    lines = sorted(order.lines.all() if lines is None else lines, key=lambda li: li.pk)
+    returned = unreserve_locked(order, lines, keep_open=keep_open)
     if returned:
         by_pk = {li.pk: li for li in lines}
         c.record_order(
-            locked,
-            None,
+            order,
+            by,
             [
                 c.Entry(
                     "fulfillment.stock.unreserved",
-                    locked,
+                    order,
                     {},
                     {
                         "lines": [
                             {"position": by_pk[pk].position, "quantity": q}
                             for pk, q in returned.items()
                         ],
-                        "reason": locked.status,
+                        "reason": reason,
                     },
                 )
             ],

@@ -84,7 +84,9 @@ def test_reservation_takes_what_is_available_and_backorders_the_rest(
     assert lines_of(first)[0].reservation.quantity == 7
     assert lines_of(second)[0].reservation.quantity == 3  # 4 backordered
     assert balance(stocked, warehouse).reserved == 10
+    FulfillmentSettings.objects.create(reserve_on_receipt=False)  # reserved by hand here
     receive(storekeeper, stocked, warehouse, 10)
+    assert balance(stocked, warehouse).reserved == 10
     changes = order_reserve(by=manager, order=second)
     assert changes == [{"position": 1, "reserved": Decimal("4"), "backordered": Decimal("0")}]
     assert balance(stocked, warehouse).reserved == 14

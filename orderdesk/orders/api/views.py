@@ -1,16 +1,18 @@
 """Orders REST API: one view per resource, one service call per write.
 
-Each write first checks that the user can see the order (an order the user may not see is
-`order_not_found`, 404, never a hint that it exists), then calls one service and answers
-with the refreshed order card from `selectors.order_get_for`. Refusals are domain errors and
-leave as {"code", "detail", "fields"} through `core.api.exception_handler`.
+Each write makes sure the user can see the order (an order the user may not see is
+`order_not_found`, 404, never a hint that it exists), calls one service and answers with the
+order card: read again with `selectors.order_get_for`, or, for create, submit and confirm,
+built from the order the service returns (see `moved`), which holds what the card shows.
+Refusals are domain errors and leave as {"code", "detail", "fields"} through
+`core.api.exception_handler`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -22,14 +24,21 @@ from rest_framework.response import Response
 
 from orderdesk.core.api import CREATED, ERROR_RESPONSES, IDEMPOTENCY_HEADER, idempotent
 from orderdesk.core.errors import NotFound, PermissionRefused
-from orderdesk.core.roles import Role, is_admin
+from orderdesk.core.roles import Role, has_role, is_admin
 from orderdesk.pricing.selectors import can_view_prices
 
 from .. import selectors, services
 from ..choices import SYSTEM_ACTIONS, TRANSITIONS, OrderStatus, Term
 from ..deviations import order_deviations
-from ..models import CancellationReason, Order, OrderTemplate, OrderTemplateLine
+from ..models import (
+    CancellationReason,
+    DeliveryScheduleEntry,
+    Order,
+    OrderTemplate,
+    OrderTemplateLine,
+)
 from ..permissions import can_edit_order, order_scope
+from ..services._common import known_related
 from . import serializers as s
 
 ORDERS = ["orders"]
@@ -56,7 +65,12 @@ def order_deviation_list(user, order: Order) -> list[dict[str, Any]]:
 
 
 def order_response(request: Request, pk: int, *, code: int = status.HTTP_200_OK) -> Response:
-    order = selectors.order_get_for(user=request.user, pk=pk)
+    return order_answer(request, selectors.order_get_for(user=request.user, pk=pk), code=code)
+
+
+def order_answer(request: Request, order: Order, *, code: int = status.HTTP_200_OK) -> Response:
+    """The order card of an order in memory (read by `order_get_for`, or returned by a
+    service with what the card needs loaded: see `create` and `confirm`)."""
     context = {
         "request": request,
         "differences": selectors.order_differences(order),
@@ -64,6 +78,32 @@ def order_response(request: Request, pk: int, *, code: int = status.HTTP_200_OK)
         "allowed_actions": allowed_actions(request.user, order),
     }
     return Response(s.OrderDetailSerializer(order, context=context).data, status=code)
+
+
+# what can change on an order after its confirming transaction (the warehouse release and
+# the payment state follow on commit): read again before the answer
+AFTER_COMMIT_FIELDS = ["status", "fulfillment_status", "payment_status", "revision", "updated_at"]
+
+
+def moved(request: Request, pk: Any, service) -> Order:
+    """Submit or confirm order `pk` and return it for the answer, without reading it twice.
+
+    The service locks the order and checks the user may change it; an order the user may not
+    change answers 404 `order_not_found` when the user may not even see it (the visibility
+    query runs only then). The locked order comes with its terms, lines and instalments
+    (`entry.moving_shape`); the schedules and the columns that change on commit are read."""
+    try:
+        order = service(by=request.user, order=pk)
+    except PermissionRefused as exc:
+        if exc.code == "order_not_permitted":
+            ensure_visible(request.user, pk)
+        raise
+    order.refresh_from_db(fields=AFTER_COMMIT_FIELDS)
+    prefetch_related_objects(
+        list(order.lines.all()),
+        Prefetch("schedule", queryset=DeliveryScheduleEntry.objects.order_by("date")),
+    )
+    return order
 
 
 def ensure_visible(user, pk: Any) -> None:
@@ -178,7 +218,12 @@ class OrderListCreateView(OrdersAPIView):
                 lines=data.pop("lines", []),
                 **data,
             )
-            return order_response(request, order.pk, code=CREATED)
+            # the order as created, with its lines and schedules in memory: no re-read
+            lines = order.created_lines
+            for line in lines:
+                known_related(line, "schedule", line.created_schedule)
+            known_related(order, "lines", lines)
+            return order_answer(request, order, code=CREATED)
 
         return idempotent(request, scope="orders.create", handler=create)
 
@@ -256,9 +301,8 @@ class OrderConfirmView(OrdersAPIView):
         description="Confirm a draft; the exchange rate is fixed at today's rate.",
     )
     def post(self, request: Request, pk: int) -> Response:
-        ensure_visible(request.user, pk)
-        services.order_confirm(by=request.user, order=pk)
-        return order_response(request, pk)
+        order = moved(request, pk, services.order_confirm)
+        return order_answer(request, order)
 
 
 class OrderCancelView(OrdersAPIView):
@@ -553,9 +597,7 @@ class OrderSubmitView(OrdersAPIView):
         "approval rules, else confirmation under credit control (confirmed or credit_hold).",
     )
     def post(self, request: Request, pk: int) -> Response:
-        ensure_visible(request.user, pk)
-        services.order_submit(by=request.user, order=pk)
-        return order_response(request, pk)
+        return order_answer(request, moved(request, pk, services.order_submit))
 
 
 class OrderSubmitPreviewView(OrdersAPIView):
@@ -656,6 +698,9 @@ class OrderCreditOverrideView(OrdersAPIView):
         return order_response(request, pk)
 
 
+CREDIT_VIEWERS = (Role.SALES_MANAGER, Role.SALES_HEAD, Role.CREDIT_CONTROLLER, Role.ADMINISTRATOR)
+
+
 class OrderCreditView(OrdersAPIView):
     pagination_class = None
 
@@ -669,6 +714,11 @@ class OrderCreditView(OrdersAPIView):
     def get(self, request: Request, pk: int) -> Response:
         from ..services.credit_flow import assess
 
+        # security: the roles of the order card's credit panel (views/approval_panels.py)
+        if not has_role(request.user, *CREDIT_VIEWERS):
+            raise PermissionRefused(
+                _("Credit exposure is not part of your role."), code="credit_not_permitted"
+            )
         order = selectors.order_get_for(user=request.user, pk=pk)
         numbers = assess(order, "confirm", lock=False)
         return Response(_jsonable(numbers.as_dict() | {"reasons": numbers.reasons}))

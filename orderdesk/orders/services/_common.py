@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from orderdesk.audit.services import Entry, jsonable, record_many, stream_of
 from orderdesk.catalog.models import Product, Warehouse
+from orderdesk.core import cache
 from orderdesk.core.errors import PermissionRefused, ValidationFailed
 from orderdesk.core.money import quantize, to_decimal
+from orderdesk.core.roles import roles_of
 from orderdesk.core.services import base_currency, currency_get, rate_for
 from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
 from orderdesk.pricing import calculations as pricing_calc
@@ -30,8 +32,11 @@ from orderdesk.pricing.services import (
 
 from .. import calculations as calc
 from ..choices import HEADER_TERM, Term
-from ..models import DeliveryScheduleEntry, Order, OrderLine
+from ..models import DeliveryScheduleEntry, Order, OrderLine, TermRight
 from ..permissions import allowed_terms
+
+# reference data the order services read from the process caches (core.cache)
+cache.track(Warehouse, TermRight)
 
 HEADER_FIELDS = [
     "contract",
@@ -201,10 +206,17 @@ def resolve(name: str, value: Any, *, active: bool = True):
 
 
 def resolve_customer(value: Any) -> Customer:
+    """The active customer `value` (an instance or a key). Read by key, it comes with its
+    responsible manager and the reference-data token (`customer.reference_token`, see
+    core.cache) in the same statement."""
     customer = value if isinstance(value, Customer) else None
     if customer is None:
         try:
-            customer = Customer.objects.get(pk=value)
+            customer = (
+                Customer.objects.select_related("manager")
+                .annotate(reference_token=cache.version_subquery())
+                .get(pk=value)
+            )
         except (Customer.DoesNotExist, ValueError, TypeError):
             raise ValidationFailed(
                 _("Unknown customer “%(v)s”.") % {"v": value},
@@ -305,11 +317,31 @@ def comparable(value: Any) -> Any:
     return value.pk if isinstance(value, models.Model) else value
 
 
+def terms_of(by) -> frozenset[str]:
+    """The terms `by` may change (permissions.allowed_terms); inside a reference-data scope
+    the rights matrix comes from the process cache (core.cache), so only the user's roles
+    are read (once per request)."""
+    known = getattr(by, "_orderdesk_terms", None)
+    if known is not None or not cache.in_scope():
+        return known if known is not None else allowed_terms(by)
+    matrix = cache.cached("orders.term_rights", _rights_matrix)
+    known = frozenset(t for role in roles_of(by) for t in matrix.get(role, ()))
+    by._orderdesk_terms = known
+    return known
+
+
+def _rights_matrix() -> dict[str, frozenset[str]]:
+    out: dict[str, set[str]] = {}
+    for role, term in TermRight.objects.values_list("role", "term"):
+        out.setdefault(role, set()).add(term)
+    return {role: frozenset(terms) for role, terms in out.items()}
+
+
 def check_term_rights(by, before: dict[str, Any], after: dict[str, Any]) -> None:
     """Refuse (`term_change_forbidden`, 403) a change of a term the user has no right to: the
     commercial terms, the responsible manager (`manager` right) and the order-level discount
     (`discount` right). Every refused field is named; nothing is changed."""
-    allowed = allowed_terms(by)
+    allowed = terms_of(by)
     refused = {
         name: jsonable(after[name])
         for name, term in HEADER_TERM.items()
@@ -326,7 +358,7 @@ def check_term_rights(by, before: dict[str, Any], after: dict[str, Any]) -> None
 
 
 def check_line_rights(by, *, index: int, price_changed: bool, discount_changed: bool) -> None:
-    allowed = allowed_terms(by)
+    allowed = terms_of(by)
     refused = {}
     if price_changed and Term.PRICE not in allowed:
         refused[f"lines[{index}].unit_price"] = "price"
@@ -346,7 +378,11 @@ def order_rate(currency: str, on: dt.date) -> Decimal:
 
 
 def default_warehouse() -> Warehouse:
-    warehouse = Warehouse.objects.filter(active=True).order_by("code").first()
+    """The first active warehouse (from the process cache inside a reference-data scope)."""
+    warehouse = cache.cached(
+        "catalog.default_warehouse",
+        lambda: Warehouse.objects.filter(active=True).order_by("code").first(),
+    )
     if warehouse is None:
         raise ValidationFailed(_("No active warehouse is set up."), code="warehouse_missing")
     return warehouse
@@ -625,7 +661,21 @@ def save_lines(built: list[tuple[OrderLine, list]]) -> list[OrderLine]:
         DeliveryScheduleEntry.objects.bulk_create(entries)
     for line, (_l, schedule) in zip(lines, built, strict=True):
         line._schedule = schedule
+        line.created_schedule = sorted((e for e in entries if e.line is line), key=lambda e: e.date)
     return lines
+
+
+def known_related(instance: models.Model, name: str, objects: list) -> None:
+    """Tell Django the related objects `instance.<name>.all()` holds, as a prefetch would:
+    a caller that has just written them (the API answering order_create with the lines and
+    their schedules) reads them back from memory instead of the database. Only for an
+    instance used at once: later changes made through other instances are not seen."""
+    qs = getattr(instance, name).all()
+    qs._result_cache = list(objects)
+    qs._prefetch_done = True
+    if not hasattr(instance, "_prefetched_objects_cache"):
+        instance._prefetched_objects_cache = {}
+    instance._prefetched_objects_cache[getattr(instance, name).field.remote_field.cache_name] = qs
 
 
 def line_snapshot(line: OrderLine) -> dict[str, Any]:

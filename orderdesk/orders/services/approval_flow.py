@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from orderdesk.approvals import services as approvals
 from orderdesk.approvals.models import Approval, ApprovalStatus, ApprovalTask, TaskStatus
 from orderdesk.audit.services import Entry, record_many, stream_of
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, PermissionRefused, ValidationFailed
 from orderdesk.core.transitions import transition_target
@@ -57,7 +58,8 @@ def order_terms(order: Order) -> dict[str, Any]:
         "order_discount": str(order.discount_percent),
         "total": f"{order.gross_amount} {order.currency_id}",
     }
-    for line in order.lines.all().order_by("position"):
+    # sorted here, not in SQL: the lines may be prefetched (entry.moving_shape)
+    for line in sorted(order.lines.all(), key=lambda li: li.position):
         terms[f"line {line.position}"] = (
             f"{line.product.sku} × {line.quantity.normalize():f} @ {line.unit_price.normalize():f}"
             f" −{line.discount_percent.normalize():f}%"
@@ -135,8 +137,9 @@ def order_submit(*, by, order: Order | int) -> Order:
     """Submit a draft: approval (status pending_approval) when its deviations match approval
     rules, else confirmation under credit control (confirmed, or credit_hold).
     Raises `order_empty`, `customer_inactive`, `approval_no_approver`, `invalid_transition`."""
-    order = lock_order(order, by=by, action=OrderAction.SUBMIT)
-    return submit_locked(by, order, action=OrderAction.SUBMIT)
+    order = lock_order(order, by=by, action=OrderAction.SUBMIT, moving=True)
+    with cache.scope(order.reference_token):
+        return submit_locked(by, order, action=OrderAction.SUBMIT)
 
 
 @atomic_with_retry

@@ -15,6 +15,7 @@ from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.transitions import transition_target
 from orderdesk.credit import services as credit
 
+from .. import hooks
 from ..choices import TRANSITIONS, OrderAction
 from ..models import Order
 from .progress import lock_order_row
@@ -43,4 +44,5 @@ def order_close_automatic(*, by=None, order: Order | int, reason: str) -> Order:
     )
     # a closed order commits nothing to the customer's credit any more
     credit.commitment_release(order_id=order.pk)
+    hooks.emit(hooks.ORDER_CLOSED, by=by, order=order, automatic=True)
     return order

@@ -7,16 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Prefetch, ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import diff, snapshot
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
-from orderdesk.core.services import number_next
+from orderdesk.core.services import currency_get, number_next, rate_for
 from orderdesk.core.transitions import transition_target
 from orderdesk.pricing.services import contract_for_order, quote_prices
 
+from .. import hooks
 from ..choices import TRANSITIONS, OrderAction, OrderStatus
 from ..models import DeliveryScheduleEntry, Order, OrderLine
 from ..permissions import can_edit_order, can_sell_to
@@ -95,6 +98,13 @@ def order_create(
     not refused here: it is a deviation (orders.deviations).
     """
     customer = c.resolve_customer(customer)
+    # reference data (currencies, warehouse, rights matrix, discount policies) from the
+    # process caches, checked against the token read with the customer (core.cache)
+    with cache.scope(getattr(customer, "reference_token", None)):
+        return _create(by, customer, lines, contract, order_date, event_data, header)
+
+
+def _create(by, customer, lines, contract, order_date, event_data, header) -> Order:
     if not can_sell_to(by, customer):
         raise PermissionRefused(
             _("You do not sell to %(c)s.") % {"c": customer},
@@ -117,14 +127,14 @@ def order_create(
             code="terms_required",
             fields={f: None for f in ("payment_terms", "payment_method") if values[f] is None},
         )
-    currency = values.pop("currency")
-    rate = c.order_rate(currency, on)
+    currency = currency_get(values.pop("currency"))
+    rate = rate_for(currency.code, on)
     if values.get("warehouse") is None:
         values["warehouse"] = c.default_warehouse()
     order = Order(
         customer=customer,
         order_date=on,
-        currency_id=currency,
+        currency=currency,  # the instance: the snapshot below reads it without a query
         exchange_rate=rate,
         created_by=by,
         last_changed_by=by,
@@ -141,18 +151,26 @@ def order_create(
     for line in saved:
         edit.add("orders.line.added", line, diff({}, c.line_snapshot(line)))
     edit.flush(new_stream=True)
+    # the lines as written, for a caller that answers with them at once (the API's card);
+    # not a prefetch cache: `order.lines` keeps reading the database for everyone else
+    order.created_lines = saved
     return order
 
 
-def lock_order(order: Order | int, *, by, action: str) -> Order:
-    """Lock the order row for this transaction and check the user may do `action` now."""
+def lock_order(order: Order | int, *, by, action: str, moving: bool = False) -> Order:
+    """Lock the order row for this transaction and check the user may do `action` now.
+
+    `moving`: the caller submits or confirms, so the order comes with what that reads (its
+    terms, manager, lines with products, instalments, the reference-data token) in this
+    statement and two prefetches, instead of lazily one by one."""
     pk = order.pk if isinstance(order, Order) else order
     try:
-        order = (
-            Order.objects.select_for_update(of=("self",))
-            .select_related("customer", "price_list", "contract")
-            .get(pk=pk)
+        qs = Order.objects.select_for_update(of=("self",)).select_related(
+            "customer", "price_list", "contract"
         )
+        if moving:
+            qs = moving_shape(qs)
+        order = qs.get(pk=pk)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("No such order."), code="order_not_found") from None
     if not can_edit_order(by, order):
@@ -170,6 +188,26 @@ def lock_order(order: Order | int, *, by, action: str) -> Order:
         )
     transition_target(TRANSITIONS, order.status, action, what=_("order"))
     return order
+
+
+def moving_shape(qs):
+    """What submitting and confirming read of an order, loaded with it: the terms, the
+    manager, the warehouse and the author joined (the API's answer shows them), the lines
+    (with products, by position) and the instalments of the payment terms prefetched, and
+    the reference-data token (core.cache) as `reference_token`."""
+    lines = OrderLine.objects.select_related("product").order_by("position")
+    return (
+        qs.select_related(
+            "payment_terms",
+            "payment_method",
+            "delivery_method",
+            "manager",
+            "warehouse",
+            "created_by",
+        )
+        .prefetch_related(Prefetch("lines", queryset=lines), "payment_terms__instalments")
+        .annotate(reference_token=cache.version_subquery())
+    )
 
 
 def _reprice(order: Order, lines: list[OrderLine], *, old_rate: Decimal, old_currency: str) -> None:
@@ -295,6 +333,7 @@ def apply_changes(
         if order.discount_percent != old_discount:
             reprice = True
 
+    removing: list[tuple[int, OrderLine]] = []
     for pk in remove:
         key = _line_pk(pk, lines)
         line = lines.pop(key)
@@ -304,8 +343,19 @@ def apply_changes(
                 code="line_has_shipments",
                 fields={"line": pk},
             )
+        if line.cancelled_quantity > 0:
+            raise _line_has_history(line, pk)
+        removing.append((key, line))
+    if removing and order.status != OrderStatus.DRAFT:
+        # what the lines hold elsewhere (the warehouse's reservations) goes back first: those
+        # rows are deleted with the lines
+        hooks.emit(hooks.LINES_REMOVING, by=by, order=order, lines=[li for _k, li in removing])
+    for key, line in removing:
         edit.add("orders.line.removed", line, diff(before_lines.pop(key), {}))
-        line.delete()
+        try:
+            line.delete()
+        except ProtectedError:  # a document refers to it (an invoice, a shipment...)
+            raise _line_has_history(line, key) from None
         changed = reprice = True
 
     touched: list[int] = []
@@ -357,6 +407,17 @@ def apply_changes(
     if delta:
         edit.add("orders.order.changed", order, delta)
     return bool(delta) or changed
+
+
+def _line_has_history(line: OrderLine, pk: Any) -> Conflict:
+    return Conflict(
+        _(
+            "Line %(p)s has cancellations or documents and cannot be removed; cancel its rest instead."
+        )
+        % {"p": line.position},
+        code="line_has_history",
+        fields={"line": str(pk)},
+    )
 
 
 def _line_pk(pk: Any, lines: dict[int, OrderLine]) -> int:

@@ -8,16 +8,21 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderdesk.approvals import services as approvals
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import ValidationFailed
 from orderdesk.credit import services as credit
 
-from ..choices import TRANSITIONS, OrderAction, OrderStatus
+from .. import hooks
+from ..choices import TRANSITIONS, FulfillmentStatus, OrderAction, OrderStatus
 from ..models import Amendment, CancellationReason, Order
 from . import _common as c
 from .approval_flow import material_state, reopen_if_needed, submit_locked
 from .credit_flow import after_amendment
 from .entry import apply_changes, lock_order
+from .progress import shipping_status
+
+SHIPPING_STATES = (FulfillmentStatus.PARTIALLY_SHIPPED, FulfillmentStatus.SHIPPED)
 
 
 def _move(edit: c.Edit, action: str, target: str, **data: Any) -> None:
@@ -43,8 +48,9 @@ def order_confirm(*, by, order: Order | int) -> Order:
     confirmed under credit control (the exchange rate fixed at today's rate, the total
     committed) or held (credit_hold). Raises `order_empty`, `customer_inactive`,
     `exchange_rate_missing`, `approval_no_approver`."""
-    order = lock_order(order, by=by, action=OrderAction.CONFIRM)
-    return submit_locked(by, order, action=OrderAction.CONFIRM)
+    order = lock_order(order, by=by, action=OrderAction.CONFIRM, moving=True)
+    with cache.scope(order.reference_token):
+        return submit_locked(by, order, action=OrderAction.CONFIRM)
 
 
 @atomic_with_retry
@@ -60,8 +66,12 @@ def order_amend(
 ) -> Amendment:
     """Change a confirmed order explicitly: a reason, a new revision, every change in history.
 
+    When something has shipped, the fulfillment state follows the new quantities (shipped
+    when nothing is left to ship, partially shipped when something is again).
+
     Raises `amendment_reason_required`, `nothing_to_amend`, `quantity_below_shipped`,
-    `line_has_shipments`, and the entry errors for the changed values.
+    `line_has_shipments`, `line_has_history` (a removed line with cancellations or
+    documents), and the entry errors for the changed values.
     """
     reason = (reason or "").strip()
     if not reason:
@@ -77,7 +87,20 @@ def order_amend(
     if not apply_changes(edit, header=header, add=add, update=update, remove=remove):
         raise ValidationFailed(_("The amendment changes nothing."), code="nothing_to_amend")
     order.revision = revision
-    order.save(update_fields=["revision"])
+    saved = ["revision"]
+    if order.fulfillment_status in SHIPPING_STATES:
+        # the quantities moved: what is left to ship may be nothing now, or something again
+        status = shipping_status(order.lines.all())
+        if status is not None and status != order.fulfillment_status:
+            edit.add(
+                "orders.order.fulfillment_status_changed",
+                order,
+                {"fulfillment_status": {"from": order.fulfillment_status, "to": status}},
+                reason="amended",
+            )
+            order.fulfillment_status = status
+            saved += ["fulfillment_status", "updated_at"]
+    order.save(update_fields=saved)
     amendment = Amendment.objects.create(
         order=order, revision=revision, reason=reason, created_by=by
     )
@@ -92,6 +115,7 @@ def order_amend(
     if not reopen_if_needed(edit, before_state):
         after_amendment(edit, before_amount)
     edit.flush()
+    hooks.emit(hooks.ORDER_CHANGED, by=by, order=order, change=hooks.CHANGE_AMENDED)
     return amendment
 
 
@@ -153,6 +177,7 @@ def order_cancel(*, by, order: Order | int, reason: Any, comment: str = "") -> O
     order.last_changed_by = by
     order.save()
     edit.flush()
+    hooks.emit(hooks.ORDER_CANCELLED, by=by, order=order)
     return order
 
 
@@ -168,6 +193,7 @@ def order_close(*, by, order: Order | int) -> Order:
     order.last_changed_by = by
     order.save()
     edit.flush()
+    hooks.emit(hooks.ORDER_CLOSED, by=by, order=order, automatic=False)
     return order
 
 

@@ -18,6 +18,7 @@ from orderdesk.core.money import quantize
 from orderdesk.core.services import base_currency
 from orderdesk.credit import services as credit
 
+from .. import hooks
 from ..choices import FulfillmentStatus, OrderStatus
 from ..models import CancellationReason, Order, OrderLine
 from ..permissions import can_edit_order
@@ -155,6 +156,7 @@ def order_line_cancel(
             order_number=order.number,
             amount=_base_total_not_cancelled(order, lines.values()),
         )
+    hooks.emit(hooks.ORDER_CHANGED, by=by, order=order, change=hooks.CHANGE_FULFILLMENT)
     return current, qty, reason_obj, comment
 
 

@@ -18,6 +18,7 @@ from orderdesk.audit.services import Entry, record_many, stream_of
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, NotFound, ValidationFailed
 
+from .. import hooks
 from ..choices import FulfillmentStatus, OrderStatus, PaymentStatus
 from ..models import Order, OrderLine
 from . import _common as c
@@ -63,6 +64,7 @@ def order_payment_status_set(
                 )
             ],
         )
+        hooks.emit(hooks.ORDER_CHANGED, by=by, order=order, change=hooks.CHANGE_PAYMENT)
     return order
 
 
@@ -98,7 +100,20 @@ def order_fulfillment_status_set(
                 )
             ],
         )
+        hooks.emit(hooks.ORDER_CHANGED, by=by, order=order, change=hooks.CHANGE_FULFILLMENT)
     return order
+
+
+def shipping_status(lines) -> str | None:
+    """The fulfillment state the lines' shipments make: shipped when something shipped and
+    every line's shipped quantity reaches its quantity less cancelled, partially shipped when
+    something shipped and some is left, None when nothing shipped (the state is the
+    warehouse's: not released, released...)."""
+    lines = list(lines)
+    if not any(li.shipped_quantity > 0 for li in lines):
+        return None
+    complete = all(li.shipped_quantity >= li.quantity - li.cancelled_quantity for li in lines)
+    return FulfillmentStatus.SHIPPED if complete else FulfillmentStatus.PARTIALLY_SHIPPED
 
 
 @atomic_with_retry
@@ -156,9 +171,7 @@ def order_lines_ship(
             )
         )
         shipped.append((current, qty))
-    all_lines = list(by_pk.values())
-    complete = all(li.shipped_quantity >= li.quantity - li.cancelled_quantity for li in all_lines)
-    status = FulfillmentStatus.SHIPPED if complete else FulfillmentStatus.PARTIALLY_SHIPPED
+    status = shipping_status(by_pk.values())
     if order.fulfillment_status != status:
         entries.append(
             Entry(
@@ -171,4 +184,5 @@ def order_lines_ship(
         order.fulfillment_status = status
         order.save(update_fields=["fulfillment_status", "updated_at"])
     record_many(stream=stream_of(order), by=by, entries=entries)
+    hooks.emit(hooks.ORDER_CHANGED, by=by, order=order, change=hooks.CHANGE_FULFILLMENT)
     return shipped

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import Entry, record_many, stream_of
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import PermissionRefused, ValidationFailed
 from orderdesk.core.roles import Role, is_admin
@@ -78,6 +79,7 @@ def term_rights_set(*, by, rights: dict[str, Any]) -> dict[str, list[str]]:
             TermRight.objects.bulk_create(
                 [TermRight(role=role, term=t) for t in terms if t not in before]
             )
+            cache.bump()  # bulk_create sends no post_save: tell the process caches ourselves
         group = groups.get(role) or Group.objects.select_for_update().get_or_create(name=role)[0]
         record_many(
             stream=stream_of(group),

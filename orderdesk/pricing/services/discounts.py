@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from orderdesk.audit.services import Entry as AuditEntry
 from orderdesk.audit.services import diff, jsonable, record_many, snapshot, stream_of
 from orderdesk.catalog.models import ProductGroup
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import ValidationFailed
 from orderdesk.core.money import to_decimal
@@ -47,6 +48,8 @@ POLICY_FIELDS = [
 ]
 MAX_PRIORITY = 32767
 
+cache.track(DiscountPolicy, ProductGroup)
+
 
 # --- reading: the rules an order is priced with ------------------------------------------------
 
@@ -70,11 +73,24 @@ def rule_of(policy: DiscountPolicy) -> calc.PolicyRule:
 
 
 def discount_rules(on: dt.date) -> list[calc.PolicyRule]:
-    """The active policies valid on `on`, as calculation rules (one query)."""
+    """The active policies valid on `on`, as calculation rules (one query; none inside a
+    reference-data scope, where the active policies come from the process cache)."""
+    if cache.in_scope():
+        return [
+            rule
+            for valid_from, valid_to, rule in cache.cached("pricing.discount_rules", _active_rules)
+            if valid_from <= on and (valid_to is None or valid_to >= on)
+        ]
     policies = DiscountPolicy.objects.filter(active=True, valid_from__lte=on).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=on)
     )
     return [rule_of(p) for p in policies]
+
+
+def _active_rules() -> tuple[tuple[dt.date, dt.date | None, calc.PolicyRule], ...]:
+    return tuple(
+        (p.valid_from, p.valid_to, rule_of(p)) for p in DiscountPolicy.objects.filter(active=True)
+    )
 
 
 def product_group_lineage(group_ids) -> dict[int, frozenset[int]]:
@@ -83,7 +99,10 @@ def product_group_lineage(group_ids) -> dict[int, frozenset[int]]:
     wanted = {g for g in group_ids if g is not None}
     if not wanted:
         return {}
-    parent = dict(ProductGroup.objects.values_list("pk", "parent_id"))
+    parent = cache.cached(
+        "catalog.product_group_parents",
+        lambda: dict(ProductGroup.objects.values_list("pk", "parent_id")),
+    )
     out = {}
     for gid in wanted:
         chain, current = set(), gid

@@ -35,6 +35,16 @@ class PriceQuote:
     valid_from: dt.date | None = None
 
 
+# what an order's header takes from its contract, read with it (no lazy look-up per term)
+CONTRACT_TERMS_RELATED = (
+    "price_list",
+    "currency",
+    "payment_terms",
+    "payment_method",
+    "delivery_method",
+)
+
+
 def contract_for_order(
     *, customer: Customer, contract: Contract | int | None, on: dt.date
 ) -> Contract | None:
@@ -46,14 +56,14 @@ def contract_for_order(
     """
     if contract is None:
         default = (
-            Contract.objects.select_related("price_list", "currency")
+            Contract.objects.select_related(*CONTRACT_TERMS_RELATED)
             .filter(customer=customer, is_default=True, active=True)
             .first()
         )
         return default if default and default.valid_on(on) else None
     if not isinstance(contract, Contract):
         try:
-            contract = Contract.objects.select_related("price_list").get(pk=contract)
+            contract = Contract.objects.select_related(*CONTRACT_TERMS_RELATED).get(pk=contract)
         except (Contract.DoesNotExist, ValueError, TypeError):
             raise ValidationFailed(
                 _("Unknown contract %(c)s.") % {"c": contract},
@@ -236,3 +246,113 @@ def quote_prices(
             price = (price * 100 / (100 + vat)).quantize(PRICE_EXP, rounding=ROUND_HALF_UP)
         quotes[product_id] = PriceQuote(price, quote.source, quote.kind, quote.valid_from)
     return quotes
+
+
+@dataclass(frozen=True)
+class ProductPrice:
+    """One row of a product's "prices today": a list item (with its quantity break), a price
+    a derived or cost-plus list computes, or a contract's individual price."""
+
+    where: str  # the list's or contract's name
+    kind: str  # "list", "derived", "cost_plus", "contract"
+    min_quantity: Decimal
+    price: Decimal | None  # None: the list cannot compute it (no rate, no cost, no base item)
+    currency: str
+    includes_vat: bool
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    source: str
+    price_list_id: int | None = None
+    contract_id: int | None = None
+
+
+def product_prices_today(
+    *, product: Product, on: dt.date, contracts: Iterable[Contract] = ()
+) -> list[ProductPrice]:
+    """Every price of `product` valid on `on`: the items of each active list (every quantity
+    break), the price each derived or cost-plus list computes where it has no own item (for
+    quantity 1, through today's rates), and the individual prices of `contracts` (the caller
+    passes the contracts the user may see)."""
+    rows: list[ProductPrice] = []
+    items = (
+        PriceListItem.objects.filter(product=product, price_list__active=True, valid_from__lte=on)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .select_related("price_list")
+        .order_by("price_list__name", "min_quantity", "-valid_from")
+    )
+    with_items = set()
+    for item in items:
+        pl = item.price_list
+        with_items.add(pl.pk)
+        rows.append(
+            ProductPrice(
+                pl.name,
+                "list",
+                item.min_quantity,
+                item.price,
+                pl.currency_id,
+                pl.prices_include_vat,
+                item.valid_from,
+                item.valid_to,
+                _item_text(pl, item.valid_from, item.min_quantity),
+                price_list_id=pl.pk,
+            )
+        )
+    computed = (
+        PriceList.objects.filter(
+            active=True, kind__in=[PriceListKind.DERIVED, PriceListKind.COST_PLUS]
+        )
+        .exclude(pk__in=with_items)
+        .select_related("base_list")
+        .order_by("name")
+    )
+    for pl in computed:
+        try:
+            quote = _list_quotes(pl, [product], {product.pk: Decimal(1)}, on, _Rates(on, "", 0))
+        except ValidationFailed:  # a currency without a rate today
+            quote = {}
+        found = quote.get(product.pk)
+        rows.append(
+            ProductPrice(
+                pl.name,
+                pl.kind,
+                Decimal(0),
+                found.price if found else None,
+                pl.currency_id,
+                pl.prices_include_vat,
+                found.valid_from if found else None,
+                None,
+                found.source if found else "",
+                price_list_id=pl.pk,
+            )
+        )
+    prices = (
+        ContractPrice.objects.filter(
+            product=product, contract__in=list(contracts), valid_from__lte=on
+        )
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+        .select_related("contract__customer")
+        .order_by("contract__customer__short_name", "contract__number", "-valid_from")
+    )
+    seen = set()
+    for cp in prices:
+        if cp.contract_id in seen:
+            continue  # the latest start wins, as on an order
+        seen.add(cp.contract_id)
+        name = f"{cp.contract.customer.short_name}, {cp.contract.number}"
+        source = _("contract %(number)s, individual price") % {"number": cp.contract.number}
+        rows.append(
+            ProductPrice(
+                name,
+                "contract",
+                Decimal(0),
+                cp.price,
+                cp.contract.currency_id,
+                False,
+                cp.valid_from,
+                cp.valid_to,
+                source,
+                contract_id=cp.contract_id,
+            )
+        )
+    return rows

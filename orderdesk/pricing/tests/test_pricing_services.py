@@ -426,3 +426,34 @@ def test_the_managers_cap_and_budget_come_in_one_query(admin_user, manager):
     assert (mine.cap, mine.budget.amount) == (D("5"), D("100"))
     both = limits_for(manager=UserFactory(username="both"), on=ON)
     assert (both.cap, both.budget) == (D("15"), None)
+
+
+def test_prices_today_show_list_items_computed_lists_and_visible_contract_prices(
+    manager, other_manager, customer, contract, price_list, product
+):
+    today = dt.date.today()
+    PriceListItemFactory(price_list=price_list, product=product, price=D("95"), min_quantity=10)
+    PriceListFactory(
+        code="RETAIL", name="Retail", kind="derived", base_list=price_list, percent=D(10)
+    )
+    PriceListFactory(code="COSTPLUS", name="Cost+", kind="cost_plus", percent=D("25"))
+    PriceListFactory(code="OLD", name="Old", kind="derived", base_list=price_list, active=False)
+    ContractPrice.objects.create(
+        contract=contract, product=product, price=D("88"), valid_from=today
+    )
+    theirs = ContractFactory(customer=CustomerFactory(manager=other_manager), price_list=price_list)
+    ContractPrice.objects.create(contract=theirs, product=product, price=D("70"), valid_from=today)
+    from orderdesk.pricing.selectors import contract_list_for
+    from orderdesk.pricing.services.quotes import product_prices_today
+
+    rows = product_prices_today(
+        product=product, on=today, contracts=contract_list_for(user=manager)
+    )
+
+    assert [(r.where, r.kind, r.min_quantity, r.price) for r in rows] == [
+        ("Wholesale", "list", D("0"), D("100")),
+        ("Wholesale", "list", D("10"), D("95")),
+        ("Cost+", "cost_plus", D("0"), D("75")),  # cost 60 + 25 %
+        ("Retail", "derived", D("0"), D("110")),  # Wholesale 100 + 10 %
+        (f"{customer.short_name}, {contract.number}", "contract", D("0"), D("88")),
+    ]  # the other manager's contract price is not among them
