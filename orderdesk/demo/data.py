@@ -14,11 +14,11 @@ PASSWORD = "demo12345"  # demo only; printed by the command and listed in the RE
 USERS = [
     ("manager1", "Олена", "Коваль", "sales_manager", "orders of own customers, templates"),
     ("manager2", "Андрій", "Мельничук", "sales_manager", "orders of own customers"),
-    ("head", "Ігор", "Бондаренко", "sales_head", "the team's orders, payment terms"),
-    ("credit", "Наталія", "Ткаченко", "credit_controller", "every order, read-only"),
-    ("warehouse", "Василь", "Кравчук", "warehouse", "released orders only"),
-    ("accountant", "Оксана", "Шевчук", "accountant", "every order"),
-    ("admin", "Дмитро", "Савченко", "administrator", "master data, /admin/"),
+    ("head", "Ігор", "Бондаренко", "sales_head", "approvals inbox, the team's orders"),
+    ("credit", "Наталія", "Ткаченко", "credit_controller", "credit holds, limits, approvals"),
+    ("warehouse", "Василь", "Кравчук", "warehouse", "warehouse queue, shipments, stock"),
+    ("accountant", "Оксана", "Шевчук", "accountant", "payments, statements, aging"),
+    ("admin", "Дмитро", "Савченко", "administrator", "rules, master data, /admin/"),
 ]
 TEAM = ("Відділ оптових продажів", "head", ["manager1", "manager2"])
 
@@ -522,3 +522,78 @@ TEMPLATES = [
         ],
     ),
 ]
+
+# --- approvals, credit, warehouse and payments ---------------------------------------------------
+
+# Company-wide limits (pricing): the floor margin and the order amount that needs approval (UAH).
+MIN_MARGIN_PERCENT = 3
+ORDER_AMOUNT_THRESHOLD = 400_000
+FLOOR_SECOND_STAGE_FROM = 150_000  # a price below the floor on a larger order: the director too
+
+# Customers whose story the demo tells on purpose (slugs; each is in the --small set too).
+LATE_PAYER = "budmarket-zakhid"  # pays half of its invoices months late (warn only): aging 31-90+
+OVERDUE_BLOCKED = "optbudtorh"  # stopped paying ~6 weeks ago: held orders, blocked by check_overdue
+LIMIT_CUT = "hospodar-plus"  # limit cut three weeks ago: new orders wait in credit hold
+STORY_CUSTOMERS = {LATE_PAYER, OVERDUE_BLOCKED, LIMIT_CUT}
+BAD_PAYERS = {LATE_PAYER, OVERDUE_BLOCKED}
+LIMIT_CUT_DAYS = 21
+LIMIT_CUT_AMOUNT = 10_000
+# (customer, days ago, how its invoices are paid — or "queue": released, not shipped yet):
+# orders the story needs in every run
+STORY_ORDERS = [
+    (LATE_PAYER, 150, "none"),
+    (LATE_PAYER, 110, "part"),
+    (LATE_PAYER, 90, "none"),
+    (LATE_PAYER, 70, "none"),
+    (LATE_PAYER, 40, "none"),
+    (OVERDUE_BLOCKED, 58, "none"),
+    (OVERDUE_BLOCKED, 9, ""),
+    (LIMIT_CUT, 18, ""),
+    (LIMIT_CUT, 5, ""),
+    ("maisternia-domu", 1, "queue"),  # released by the head yesterday: in the warehouse queue
+]
+STOPPED_PAYING_DAYS = 60  # the blocked customer has paid nothing for orders since
+LIMIT_CUT_REASON = "Ліміт знижено: дві оплати у жовтні надійшли із запізненням"
+
+# Credit limits by kind of customer: amount UAH (EUR for EUR contracts), mode, tolerated days.
+CREDIT_LIMITS = {
+    "wholesale": (900_000, "block_confirmation", 30),
+    "retail": (600_000, "block_confirmation", 30),
+    "construction": (1_500_000, "warn", 30),
+    "shop": (80_000, "block_confirmation", 7),
+}
+CREDIT_LIMITS_EUR = 40_000
+GROUP_LIMIT = ("retail", 2_500_000)  # the retail chains share one limit
+
+APPROVE_COMMENTS = [
+    "Погоджено: клієнт бере повну машину",
+    "Погоджено як виняток, наступне замовлення — за прайсом",
+    "Погоджено, конкурент пропонує дешевше",
+    "Погоджено: великий об'єкт, важливий клієнт",
+]
+REJECT_COMMENTS = [
+    "Не погоджую: ціна нижче собівартості, запропонуйте інший товар",
+    "Не погоджую: знижка не покривається обсягом замовлення",
+]
+RETURN_COMMENTS = [
+    "Знизьте знижку до 5 % або збільште обсяг замовлення",
+    "Поверніть знижку в межі договору і подайте знову",
+]
+CREDIT_APPROVE_COMMENTS = [
+    "Погоджено: клієнт платить вчасно понад рік",
+    "Погоджено на цей раз, далі — на умовах договору",
+]
+HOLD_RELEASE_COMMENT = "Клієнт надав гарантійний лист, оплата до п'ятниці"
+OVERDUE_CANCEL_COMMENT = "Клієнт не погасив прострочену заборгованість"
+RECEIPT_COMMENTS = [
+    "Надходження від постачальника, ТТН № {}",
+    "Прихід за договором поставки, ТТН № {}",
+]
+LINE_CANCEL_REASONS = {"out_of_stock": 3, "customer_refused": 2, "other": 1}
+LINE_CANCEL_COMMENTS = [
+    "Постачальник зняв позицію з виробництва",
+    "Клієнт купив залишок на місці",
+]
+PAYMENT_PURPOSE = "Оплата за рахунком № {n} від {d}, у т.ч. ПДВ"
+PREPAYMENT_PURPOSE = "Передоплата за замовленням {n}, у т.ч. ПДВ"
+CASH_BASIS = "Оплата за замовленням {n}"

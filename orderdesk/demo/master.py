@@ -9,6 +9,7 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 
 from orderdesk.catalog.models import Product, ProductGroup, StockBalance
@@ -24,6 +25,8 @@ from .world import CENT, PRICE_RISE_DAYS, PRICE_START_DAYS, RATE_DAYS, World
 
 def load_users(world: World) -> None:
     User = get_user_model()
+    # one hash for the one demo password: the hasher's work is spent once, not per user
+    hashed = make_password(data.PASSWORD)
     for username, first, last, role, hint in data.USERS:
         user = User.objects.filter(username=username).first()
         if user is None:
@@ -33,7 +36,7 @@ def load_users(world: World) -> None:
                 last_name=last,
                 email=f"{ids.translit(first)[0]}.{ids.translit(last)}@orderdesk.example",
             )
-            user.set_password(data.PASSWORD)
+            user.password = hashed
         else:
             world.summary.kept_passwords.append(username)
         if role == "administrator":

@@ -1,5 +1,7 @@
 """Demo orders: half a year of them, each written through the order services acting as the
-customer's manager (create, edit, confirm, amend, cancel, close), so each has real history."""
+customer's manager (create, edit, submit, amend, cancel), so each has real history; what
+follows the submission (approval, credit control, warehouse, documents, payments) is in
+`flow`."""
 
 from __future__ import annotations
 
@@ -10,14 +12,14 @@ from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
 from orderdesk.catalog.models import Product
-from orderdesk.customers.models import Customer
+from orderdesk.customers.models import Customer, PaymentMethod, PaymentTerms
+from orderdesk.orders.choices import FulfillmentStatus, OrderStatus
 from orderdesk.orders.models import Order
 from orderdesk.orders.services import (
     LineInput,
     order_amend,
     order_cancel,
     order_close,
-    order_confirm,
     order_copy,
     order_create,
     order_create_from_template,
@@ -28,7 +30,7 @@ from orderdesk.orders.services import (
 )
 from orderdesk.pricing.models import Contract
 
-from . import data
+from . import data, flow
 from .master import nice_quantity
 from .world import CENT, ORDER_DAYS, World
 
@@ -46,6 +48,9 @@ class Plan:
     schedule: bool = False
     source: str = "new"  # new | template | copy
     cancel_reason: str = ""
+    deviation: str = ""  # discount | floor (a manager's line) | terms (the head's header)
+    approval: str = ""  # approve | pending | reject | return, when rules fire
+    pay: str = ""  # none | part (a late payer's invoices) | queue (released, not shipped)
 
 
 def load_templates(world: World) -> None:
@@ -71,7 +76,12 @@ def load_templates(world: World) -> None:
 def load_orders(world: World) -> None:
     plans = plan_orders(world)
     last_order: dict[int, Order] = {}
+    cut_on = world.today - dt.timedelta(days=data.LIMIT_CUT_DAYS)
+    limit_cut = False
     for plan in plans:
+        if not limit_cut and plan.date >= cut_on:
+            flow.cut_limit(world)
+            limit_cut = True
         order = write_order(world, plan, last_order.get(plan.customer.pk))
         last_order[plan.customer.pk] = order
 
@@ -107,7 +117,9 @@ def plan_orders(world: World) -> list[Plan]:
         plan.source = "template" if r < 0.1 else "copy" if r < 0.14 else "new"
         plans.append(plan)
     # Every shape at least once, even in a small run.
-    forced = rng.sample(range(len(plans)), 9)
+    taken: set[int] = set()
+    _plan_approvals(world, plans, taken)
+    forced = rng.sample([i for i in range(len(plans)) if i not in taken], 9)
     shapes = [
         {"state": "draft"},
         {"state": "confirmed"},
@@ -122,6 +134,9 @@ def plan_orders(world: World) -> list[Plan]:
     for index, shape in zip(forced, shapes, strict=True):
         for key, value in shape.items():
             setattr(plans[index], key, value)
+    taken.update(forced)
+    _plan_stories(world, plans, customers, taken)
+    _plan_deviations(world, plans, taken)
     for plan in plans:
         if plan.state == "cancelled" and not plan.cancel_reason:
             reasons, weights_ = zip(*data.CANCEL_REASONS.items(), strict=True)
@@ -129,6 +144,73 @@ def plan_orders(world: World) -> list[Plan]:
         if plan.state not in ("confirmed", "closed"):
             plan.amend = plan.amend and plan.cancel_confirmed
     return plans
+
+
+def _plan_stories(
+    world: World, plans: list[Plan], customers: list[Customer], taken: set[int]
+) -> None:
+    """The orders the credit and receivables story needs, even in a small run: the late
+    payer's old unpaid invoices, the blocked customer's last order and a held one, the cut
+    limit's two held orders."""
+    by_slug = {world.specs[c.pk].slug: c for c in customers}
+    for slug, age, pay in data.STORY_ORDERS:
+        customer = by_slug.get(slug)
+        if customer is None:
+            continue
+        day = world.today - dt.timedelta(days=age)
+        free = [i for i in range(len(plans)) if i not in taken]
+        index = min(free, key=lambda i: (abs((plans[i].date - day).days), i))
+        taken.add(index)
+        plan = plans[index]
+        plan.customer, plan.state, plan.pay = customer, "confirmed", pay
+        plan.amend = plan.cancel_confirmed = plan.schedule = plan.edit_draft = False
+        plan.source = "new"
+
+
+def _plan_approvals(world: World, plans: list[Plan], taken: set[int]) -> None:
+    """The latest orders of the managers: some wait for approval (the head's inbox), one was
+    rejected, one returned for rework; the head's latest one waits for the credit
+    controller's approval of longer terms."""
+    today = world.today
+
+    def latest(head: bool) -> list[int]:
+        found = [
+            i
+            for i, p in enumerate(plans)
+            if i not in taken
+            and (today - p.date).days <= 60
+            and (world.specs[p.customer.pk].manager == "head") == head
+            and world.specs[p.customer.pk].slug not in data.STORY_CUSTOMERS
+        ]
+        return sorted(found, key=lambda i: (plans[i].date, i), reverse=True)
+
+    outcomes = ["pending", "reject", "pending", "return", "pending"]
+    for index, outcome in zip(latest(False), outcomes, strict=False):
+        plan = plans[index]
+        plan.state, plan.amend, plan.cancel_confirmed = "confirmed", False, False
+        plan.deviation = "floor" if outcome == "reject" else "discount"
+        plan.approval, plan.source = outcome, "new"
+        taken.add(index)
+    for index in latest(True)[:1]:
+        plan = plans[index]
+        plan.state, plan.amend, plan.cancel_confirmed = "confirmed", False, False
+        plan.deviation, plan.approval, plan.source = "terms", "pending", "new"
+        taken.add(index)
+
+
+def _plan_deviations(world: World, plans: list[Plan], taken: set[int]) -> None:
+    """Orders that depart from the standard now and then: a manager's discount above the
+    cap (or below the price floor), the head's longer payment terms for his own customers;
+    approved in the end."""
+    rng = world.rng
+    for i, plan in enumerate(plans):
+        if i in taken or (plan.state in ("draft", "cancelled") and not plan.cancel_confirmed):
+            continue
+        if world.specs[plan.customer.pk].manager == "head":
+            if rng.random() < 0.2:
+                plan.deviation = "terms"
+        elif rng.random() < 0.07:
+            plan.deviation = rng.choice(["discount", "discount", "floor"])
 
 
 def _state(world: World, age: int) -> str:
@@ -186,6 +268,8 @@ def write_order(world: World, plan: Plan, previous: Order | None) -> Order:
         world.order_flags["copied"] += 1
     else:
         lines = _lines(world, spec, contract, plan)
+        if plan.deviation == "terms":
+            header.update(_longer_terms(contract))
         order = order_create(by=by, customer=customer, contract=contract.pk, lines=lines, **header)
         if plan.schedule:
             world.order_flags["with delivery schedule"] += 1
@@ -196,14 +280,27 @@ def write_order(world: World, plan: Plan, previous: Order | None) -> Order:
         return order
     if plan.state == "cancelled" and not plan.cancel_confirmed:
         return _cancel(world, order, by, plan)
-    order_confirm(by=by, order=order)
+    order = flow.submit(world, plan, order, by)
+    if order.status != OrderStatus.CONFIRMED:
+        return order
     if plan.amend:
         _amend(world, order, by, spec)
         world.order_flags["amended"] += 1
+        order = flow.after_amend(world, order)
+        if order.status != OrderStatus.CONFIRMED:
+            return order
     if plan.state == "cancelled":
+        flow.drop_drafts(world, order)
         return _cancel(world, order, by, plan)
-    if plan.state == "closed":
-        order_close(by=by, order=order)
+    flow.carry_out(world, plan, order)
+    order.refresh_from_db()
+    if (
+        plan.state == "closed"
+        and order.status == OrderStatus.CONFIRMED
+        and order.fulfillment_status == FulfillmentStatus.SHIPPED
+    ):
+        order_close(by=by, order=order)  # shipped; the rest of the money is the accountant's
+        world.order_flags["closed by hand"] += 1
     return order
 
 
@@ -239,11 +336,20 @@ def _lines(
     lines = []
     for product in products:
         line = LineInput(product=product.pk, quantity=_quantity(world, product, spec.kind))
-        if rng.random() < 0.25:
+        if plan.deviation in ("discount", "floor") and not lines:
+            # above the manager's cap; deep enough to go below the price floor
+            line.discount_percent = Decimal(
+                rng.choice([8, 10, 12]) if plan.deviation == "discount" else rng.choice([18, 20])
+            )
+        elif rng.random() < 0.25:
             line.discount_percent = min(
                 Decimal(rng.choice([1, 2, 3, 5])), contract.max_manual_discount
             )
-        elif contract.price_list.code == "WHOLESALE" and rng.random() < 0.04:
+        elif (
+            contract.price_list.code == "WHOLESALE"
+            and spec.manager != "head"
+            and rng.random() < 0.04
+        ):
             # a special price agreed for a big lot
             line.unit_price = (product.cost_price * Decimal("1.12")).quantize(CENT)
         if rng.random() < 0.1:
@@ -264,6 +370,16 @@ def _lines(
     if spec.delivery == "own" and spec.kind != "construction" and rng.random() < 0.12:
         lines.append(LineInput(product=world.products[data.DELIVERY_SERVICE].pk, quantity=1))
     return lines
+
+
+def _longer_terms(contract: Contract) -> dict[str, Any]:
+    """The head gives his own customer longer terms than the contract's, or lets a customer
+    on the longest terms pay by card (deviations the credit controller approves)."""
+    longer = {"prepay100": "half50", "half50": "net30", "net14": "net30"}
+    code = longer.get(contract.payment_terms.code)
+    if code is None:
+        return {"payment_method": PaymentMethod.objects.get(code="card")}
+    return {"payment_terms": PaymentTerms.objects.get(code=code)}
 
 
 def _edit_draft(world: World, order: Order, by, spec: data.CustomerSpec) -> None:

@@ -56,3 +56,6 @@ class World:
     templates: list[Any] = field(default_factory=list)
     pools: dict[str, list[Any]] = field(default_factory=dict)
     order_flags: Counter[str] = field(default_factory=Counter)
+    policy: Any = None  # the billing policy of the load (documents left for the accountant)
+    hold_released: bool = False
+    bank_refs: int = 0
