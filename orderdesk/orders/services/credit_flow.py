@@ -200,11 +200,11 @@ def after_amendment(edit: c.Edit, before_amount: Decimal) -> None:
 
 def cancelled_base(order: Order) -> Decimal:
     """The value of the order's cancelled quantities in base currency: not committed."""
-    value = sum(
+    value = sum(  # the lines as loaded with the order (prefetched on confirm: no query)
         (
             li.gross_amount * li.cancelled_quantity / li.quantity
-            for li in order.lines.filter(cancelled_quantity__gt=0)
-            if li.quantity
+            for li in order.lines.all()
+            if li.quantity and li.cancelled_quantity > 0
         ),
         Decimal(0),
     )
