@@ -198,16 +198,21 @@ def fired_rules(deviations: list[dict[str, Any]]) -> list[tuple[ApprovalRule, di
     rules = list(ApprovalRule.objects.filter(active=True).prefetch_related("stages__users"))
     fired = []
     for rule in rules:
-        for dev in deviations:
-            if dev.get("kind") != rule.kind:
-                continue
-            if rule.threshold is not None:
-                value = _number(dev.get("value"))
-                if value is not None and value <= rule.threshold:
-                    continue
+        dev = next((d for d in deviations if _rule_matches(rule, d)), None)
+        if dev is not None:
             fired.append((rule, dev))
-            break
     return fired
+
+
+def _rule_matches(rule: ApprovalRule, deviation: dict[str, Any]) -> bool:
+    """The deviation is of the rule's kind and, when the rule has a threshold and the value
+    is a number, above it."""
+    if deviation.get("kind") != rule.kind:
+        return False
+    if rule.threshold is None:
+        return True
+    value = _number(deviation.get("value"))
+    return value is None or value > rule.threshold
 
 
 def approvers_for(deviations: list[dict[str, Any]]) -> list[list[str]]:
@@ -220,13 +225,7 @@ def approvers_for(deviations: list[dict[str, Any]]) -> list[list[str]]:
     answers = []
     for dev in deviations:
         who: list[str] = []
-        for rule in rules:
-            if dev.get("kind") != rule.kind:
-                continue
-            if rule.threshold is not None:
-                value = _number(dev.get("value"))
-                if value is not None and value <= rule.threshold:
-                    continue
+        for rule in (r for r in rules if _rule_matches(r, dev)):
             for stage in sorted(rule.stages.all(), key=lambda st: (st.position, st.pk)):
                 names = [stage.role] if stage.role else [u.username for u in stage.users.all()]
                 who.extend(n for n in names if n not in who)

@@ -20,6 +20,7 @@ from ..choices import PriceListKind
 from ..models import Contract, ContractPrice, PriceList, PriceListItem
 
 PRICE_EXP = Decimal("0.0001")
+ZERO_RATE = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,9 @@ def group_price_list(customer: Customer) -> PriceList | None:
 class _Rates:
     """Rates of the order date, each currency looked up once."""
 
-    def __init__(self, on: dt.date, currency: str, order_rate: Decimal):
+    def __init__(self, on: dt.date, currency: str | None = None, order_rate: Decimal = ZERO_RATE):
         self.on = on
-        self.known = {currency: order_rate}
+        self.known = {currency: order_rate} if currency else {}
 
     def __call__(self, code: str) -> Decimal:
         if code not in self.known:
@@ -308,7 +309,7 @@ def product_prices_today(
     )
     for pl in computed:
         try:
-            quote = _list_quotes(pl, [product], {product.pk: Decimal(1)}, on, _Rates(on, "", 0))
+            quote = _list_quotes(pl, [product], {product.pk: Decimal(1)}, on, _Rates(on))
         except ValidationFailed:  # a currency without a rate today
             quote = {}
         found = quote.get(product.pk)

@@ -95,6 +95,29 @@ def customer_dimension(prefix: str) -> Dimension:
     )
 
 
+def product_dimension(line: str) -> Dimension:
+    """The product, seen from a row that reaches the order line by `line` ("" or "line__")."""
+    return Dimension(
+        "product",
+        _("Product"),
+        f"{line}product_id",
+        (f"{line}product__sku", f"{line}product__name"),
+        lambda sku, name: f"{sku} {name}",
+        "product",
+    )
+
+
+def product_group_dimension(line: str) -> Dimension:
+    return Dimension(
+        "product_group",
+        _("Product group"),
+        f"{line}product__group_id",
+        (f"{line}product__group__name",),
+        None,
+        "product_group",
+    )
+
+
 def period_dimension(date_path: str) -> Dimension:
     return Dimension("period", _("Period"), date_path, (), None, None)
 

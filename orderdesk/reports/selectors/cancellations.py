@@ -64,6 +64,8 @@ from .base import (
     fetch_sql,
     manager_dimension,
     period_dimension,
+    product_dimension,
+    product_group_dimension,
 )
 from .common import apply_order_filters, apply_ref, order_filters, scoped_orders
 
@@ -81,22 +83,8 @@ def _dimensions(line: str, reason: str) -> dict[str, Dimension]:
         "reason": Dimension(
             "reason", _("Reason"), f"{reason}_id", (f"{reason}__name",), None, "reason"
         ),
-        "product": Dimension(
-            "product",
-            _("Product"),
-            f"{line}product_id",
-            (f"{line}product__sku", f"{line}product__name"),
-            lambda sku, name: f"{sku} {name}",
-            "product",
-        ),
-        "product_group": Dimension(
-            "product_group",
-            _("Product group"),
-            f"{line}product__group_id",
-            (f"{line}product__group__name",),
-            None,
-            "product_group",
-        ),
+        "product": product_dimension(line),
+        "product_group": product_group_dimension(line),
         "manager": manager_dimension("order__"),
         "customer": customer_dimension("order__"),
         "period": period_dimension("order__order_date"),

@@ -56,6 +56,8 @@ from .base import (
     customer_dimension,
     manager_dimension,
     period_dimension,
+    product_dimension,
+    product_group_dimension,
 )
 from .common import apply_order_filters, apply_ref, order_filters, scoped_orders
 
@@ -71,22 +73,8 @@ def _dimensions(line: str, date_path: str) -> dict[str, Dimension]:
         "order": Dimension(
             "order", _("Order"), f"{line}order_id", (f"{order}number",), None, "order"
         ),
-        "product": Dimension(
-            "product",
-            _("Product"),
-            f"{line}product_id",
-            (f"{line}product__sku", f"{line}product__name"),
-            lambda sku, name: f"{sku} {name}",
-            "product",
-        ),
-        "product_group": Dimension(
-            "product_group",
-            _("Product group"),
-            f"{line}product__group_id",
-            (f"{line}product__group__name",),
-            None,
-            "product_group",
-        ),
+        "product": product_dimension(line),
+        "product_group": product_group_dimension(line),
         "customer": customer_dimension(order),
         "period": period_dimension(date_path),
     }
