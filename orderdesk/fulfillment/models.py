@@ -247,6 +247,14 @@ class ShipmentLine(models.Model):
     )
     quantity = models.DecimalField(_("quantity"), **QTY)
     from_reservation = models.DecimalField(_("from reservation"), default=Decimal("0"), **QTY)
+    # the product's cost per unit on the shipment date, base currency (profitability)
+    unit_cost = models.DecimalField(
+        _("unit cost"),
+        max_digits=18,
+        decimal_places=4,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
+    )
 
     class Meta:
         verbose_name = _("shipment line")

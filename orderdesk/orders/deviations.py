@@ -34,7 +34,6 @@ from django.utils.translation import gettext_lazy as _
 
 from orderdesk.approvals.services import approvers_for
 from orderdesk.core.roles import Role
-from orderdesk.core.services import rate_for
 from orderdesk.customers.models import PaymentTerms, PaymentTermsInstalment
 from orderdesk.pricing import calculations as calc
 from orderdesk.pricing.selectors import can_view_prices, limits_for
@@ -92,7 +91,7 @@ def gather(order: Order) -> tuple[calc.OrderData, calc.Standard]:
     Queries: the lines and the order's instalments (none when prefetched, as order_get_for
     does), the contract's instalments when its terms are others (one), the limits with the
     manager's cap and budget (one), what the budget has used (one, when there is a budget).
-    Cost prices in another currency add a rate look-up per currency.
+    Each line's cost is the cost in base currency it was entered with.
     """
     base = settings.ORDERDESK["BASE_CURRENCY"]
     lines = list(order.lines.all())
@@ -104,13 +103,6 @@ def gather(order: Order) -> tuple[calc.OrderData, calc.Standard]:
         instalments[contract.payment_terms_id] = list(
             PaymentTermsInstalment.objects.filter(terms_id=contract.payment_terms_id)
         )
-    rates: dict[str, Decimal] = {base: Decimal(1)}
-
-    def cost_rate(code: str) -> Decimal:
-        if code not in rates:
-            rates[code] = rate_for(code, order.order_date)
-        return rates[code]
-
     data = calc.OrderData(
         currency=order.currency_id,
         base_currency=base,
@@ -126,7 +118,7 @@ def gather(order: Order) -> tuple[calc.OrderData, calc.Standard]:
                 manual_discount=li.manual_discount_percent,
                 discount=li.discount_percent,
                 net_amount=li.net_amount,
-                cost_base=li.cost_price * cost_rate(li.product.cost_currency_id),
+                cost_base=li.cost_price,  # base currency, at entry
                 line_id=li.pk,
             )
             for li in lines
@@ -153,7 +145,7 @@ def gather(order: Order) -> tuple[calc.OrderData, calc.Standard]:
             ),
             max_manual_discount=contract.max_manual_discount,
         )
-    mine = limits_for(manager=order.manager, on=order.order_date)
+    mine = limits_for(manager=order.manager, on=order.order_date, known=order)
     limits, budget = mine.limits, mine.budget
     budget_data = None
     if budget is not None:

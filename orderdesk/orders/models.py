@@ -223,6 +223,8 @@ class OrderLine(models.Model):
     net_amount = models.DecimalField(_("net amount"), **AMOUNT)
     vat_amount = models.DecimalField(_("VAT"), **AMOUNT)
     gross_amount = models.DecimalField(_("total"), **AMOUNT)
+    # cost per unit in base currency when the line was entered (the product's cost at the
+    # order date's rate); the deviations' margin check reads it
     cost_price = models.DecimalField(
         _("cost price"), max_digits=18, decimal_places=4, default=Decimal("0")
     )
@@ -232,6 +234,15 @@ class OrderLine(models.Model):
     )
     shipped_quantity = models.DecimalField(
         _("shipped quantity"), max_digits=18, decimal_places=3, default=Decimal("0")
+    )
+    # cost of what shipped, base currency: the sum over shipments of quantity x the product's
+    # cost on the shipment date (profitability reads it)
+    shipped_cost = models.DecimalField(
+        _("cost of shipped goods"),
+        max_digits=20,
+        decimal_places=4,
+        default=Decimal("0"),
+        db_default=Decimal("0"),
     )
 
     class Meta:

@@ -139,7 +139,7 @@ def _summary_select(days: list[dt.date] | None) -> tuple[str, list[Any]]:
             revenue=Sum(
                 ExpressionWrapper(shipped * price * (HUNDRED - disc) / HUNDRED * rate, MONEY)
             ),
-            cost=Sum(ExpressionWrapper(shipped * F("cost_price"), MONEY)),
+            cost=Sum("shipped_cost"),
             discount=Sum(ExpressionWrapper(shipped * price * disc / HUNDRED * rate, MONEY)),
         )
         .order_by()

@@ -106,6 +106,7 @@ class ShipmentLineSerializer(serializers.Serializer):
     position = serializers.IntegerField(source="line.position")
     quantity = serializers.DecimalField(**QTY)
     from_reservation = serializers.DecimalField(**QTY)
+    unit_cost = serializers.DecimalField(max_digits=18, decimal_places=4, read_only=True)
 
 
 class ShipmentSerializer(serializers.ModelSerializer):

@@ -20,7 +20,7 @@ from orderdesk.orders.choices import OrderStatus
 from orderdesk.orders.models import Order, OrderLine
 from orderdesk.orders.permissions import RELEASED
 from orderdesk.orders.services._common import check_quantity
-from orderdesk.orders.services.progress import order_lines_ship
+from orderdesk.orders.services.progress import order_lines_ship, unit_costs_at
 
 from ..models import MoveKind, Reservation, Shipment, ShipmentLine, StockMove
 from ..permissions import can_ship
@@ -62,7 +62,12 @@ def shipment_create(
         )
     if not lines:
         raise ValidationFailed(_("A shipment needs at least one line."), code="shipment_empty")
-    by_pk = {li.pk: li for li in order.lines.select_for_update().order_by("pk")}
+    by_pk = {
+        li.pk: li
+        for li in order.lines.select_for_update(of=("self",))
+        .select_related("product")
+        .order_by("pk")
+    }
     released = c.released_by_line(order)
     wanted: list[tuple[OrderLine, Any]] = []
     seen = set()
@@ -137,10 +142,15 @@ def shipment_create(
     shipment = Shipment.objects.create(
         order=order, number=number, shipped_on=shipped_on, comment=comment.strip(), created_by=by
     )
+    costs = unit_costs_at([line for line, _q in wanted], shipped_on)
     ShipmentLine.objects.bulk_create(
         [
             ShipmentLine(
-                shipment=shipment, line=line, quantity=qty, from_reservation=taken[line.pk]
+                shipment=shipment,
+                line=line,
+                quantity=qty,
+                from_reservation=taken[line.pk],
+                unit_cost=costs[line.pk],
             )
             for line, qty in wanted
         ]
@@ -160,7 +170,12 @@ def shipment_create(
         ]
     )
     shipped = order_lines_ship(
-        by=by, order=order, lines=wanted, shipped_on=shipped_on, shipment_ref=number
+        by=by,
+        order=order,
+        lines=wanted,
+        shipped_on=shipped_on,
+        shipment_ref=number,
+        unit_costs=costs,
     )
     docs = documents_for_shipment(
         by=by, order=order, lines=shipped, shipped_on=shipped_on, shipment_ref=number

@@ -20,6 +20,7 @@ def test_api_ships_and_refuses_with_codes(
     data = response.json()
     assert data["number"] == f"{order.number}/1" and data["delivery_note_number"]
     assert data["invoice_number"] and data["lines"][0]["quantity"] == "6.000"
+    assert data["lines"][0]["unit_cost"] == "60.0000"  # the product's cost on the day
     response = client.post("/api/v1/shipments/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json()["code"] == "shipment_exceeds_ordered"

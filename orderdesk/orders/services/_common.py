@@ -460,6 +460,19 @@ def set_totals(order: Order, lines: list[OrderLine]) -> None:
     )
 
 
+def cost_in_base(product: Product, on: dt.date, field_name: str) -> Decimal:
+    """The product's cost per unit in base currency at the rate on `on` (a line keeps it as
+    its cost at entry). Raises `exchange_rate_missing` when the cost currency has no rate."""
+    if product.cost_currency_id == base_currency() or not product.cost_price:
+        return product.cost_price
+    try:
+        rate = rate_for(product.cost_currency_id, on)
+    except ValidationFailed as exc:
+        exc.fields = {field_name: str(product.pk), **(exc.fields or {})}
+        raise
+    return (product.cost_price * rate).quantize(Decimal("0.0001"))
+
+
 def build_lines(
     order: Order, inputs: list[LineInput], *, by, first_position: int = 1, index_offset: int = 0
 ) -> list[tuple[OrderLine, list]]:
@@ -527,7 +540,7 @@ def build_lines(
             manual_discount_percent=discount,
             discount_percent=discount,
             vat_rate=product.vat_rate,
-            cost_price=product.cost_price,
+            cost_price=cost_in_base(product, order.order_date, f"lines[{idx}].product"),
             requested_delivery_date=li.requested_delivery_date,
         )
         price_line(line, order)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from orderdesk.audit.services import Entry, record_many, stream_of
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, NotFound, ValidationFailed
+from orderdesk.core.services import rate_for
 
 from .. import hooks
 from ..choices import FulfillmentStatus, OrderStatus, PaymentStatus
@@ -116,6 +117,31 @@ def shipping_status(lines) -> str | None:
     return FulfillmentStatus.SHIPPED if complete else FulfillmentStatus.PARTIALLY_SHIPPED
 
 
+COST = Decimal("0.0001")
+
+
+def unit_costs_at(lines, on: dt.date) -> dict[int, Decimal]:
+    """The cost per unit of each line's product on `on`, in base currency: {line pk: cost}.
+
+    The product's current cost price at the rate of its cost currency on that date; when no
+    rate exists on or before the date, the cost the line was entered with (already in base
+    currency) stands in. Reads each line's `product` (select it with the lines)."""
+    rates: dict[str, Decimal | None] = {}
+    out = {}
+    for line in lines:
+        product = line.product
+        code = product.cost_currency_id
+        if code not in rates:
+            try:
+                rates[code] = rate_for(code, on)
+            except ValidationFailed:
+                rates[code] = None
+        rate = rates[code]
+        cost = line.cost_price if rate is None else product.cost_price * rate
+        out[line.pk] = cost.quantize(COST)
+    return out
+
+
 @atomic_with_retry
 def order_lines_ship(
     *,
@@ -124,13 +150,17 @@ def order_lines_ship(
     lines: list[tuple[OrderLine | int, Any]],
     shipped_on: dt.date,
     shipment_ref: str = "",
+    unit_costs: dict[int, Decimal] | None = None,
 ) -> list[tuple[OrderLine, Decimal]]:
     """Record that quantities of a confirmed order's lines left the warehouse.
 
     Rules: the order is confirmed (`order_not_confirmed`); each line is the order's
     (`line_unknown`), the quantity positive (`quantity_not_positive`) and within what is
     ordered less cancelled and already shipped (`shipment_exceeds_ordered`). Sets
-    `fulfillment_status` to partially shipped or shipped. Returns [(line, quantity)].
+    `fulfillment_status` to partially shipped or shipped, and adds quantity x the cost per
+    unit on the shipment date to each line's `shipped_cost` (`unit_costs` by line pk when
+    the caller has them — the warehouse stores them on its shipment lines — else
+    `unit_costs_at`). Returns [(line, quantity)].
     """
     order = lock_order_row(order)
     if order.status != OrderStatus.CONFIRMED:
@@ -140,7 +170,12 @@ def order_lines_ship(
         )
     if not lines:
         raise ValidationFailed(_("A shipment needs at least one line."), code="shipment_empty")
-    by_pk = {line.pk: line for line in order.lines.select_for_update().order_by("pk")}
+    by_pk = {
+        line.pk: line
+        for line in order.lines.select_for_update(of=("self",))
+        .select_related("product")
+        .order_by("pk")
+    }
     entries, shipped = [], []
     for i, (line, quantity) in enumerate(lines):
         pk = line.pk if isinstance(line, OrderLine) else line
@@ -161,7 +196,6 @@ def order_lines_ship(
             )
         before = current.shipped_quantity
         current.shipped_quantity = before + qty
-        current.save(update_fields=["shipped_quantity"])
         entries.append(
             Entry(
                 "orders.line.shipped",
@@ -171,6 +205,15 @@ def order_lines_ship(
             )
         )
         shipped.append((current, qty))
+    if unit_costs is None:
+        unit_costs = unit_costs_at([line for line, _q in shipped], shipped_on)
+    for (current, qty), entry in zip(shipped, entries, strict=True):
+        cost = unit_costs[current.pk]
+        current.shipped_cost += qty * cost
+        entry.data["unit_cost"] = cost
+    OrderLine.objects.bulk_update(
+        [line for line, _q in shipped], ["shipped_quantity", "shipped_cost"]
+    )
     status = shipping_status(by_pk.values())
     if order.fulfillment_status != status:
         entries.append(

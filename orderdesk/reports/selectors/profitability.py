@@ -5,13 +5,15 @@ Two bases (`basis`):
 
 - `shipped` (default): what left the warehouse, from the order lines. Revenue = shipped
   quantity x net unit price after discount (unit price x (1 - discount)) x the order's rate;
-  cost = shipped quantity x the line's cost price (copied from the product when the line was
-  entered: the cost at the time of the sale, in base currency); discount = shipped quantity
-  x unit price x discount x rate. The period is the order date.
+  cost = the line's cost of shipped goods (each shipment adds its quantity x the product's
+  cost on the shipment date, base currency: `OrderLine.shipped_cost`); discount = shipped
+  quantity x unit price x discount x rate. The period is the order date.
 - `invoiced`: what was invoiced, from posted shipment and order invoices (a prepayment
   invoice asks for money, it sells nothing) less posted credit notes for returns and for
   cancelled lines of an order invoice. Revenue = the document line's net x the document's
-  rate; cost = its quantity x the order line's cost price. The period is the document date.
+  rate; cost = its quantity x the order line's average cost at shipment (shipped cost /
+  shipped quantity; the cost at entry when nothing shipped yet). The period is the document
+  date.
 
 Amounts are summed unrounded per line and rounded once per row of the report.
 """
@@ -28,6 +30,7 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
+    Func,
     Q,
     QuerySet,
     Sum,
@@ -127,6 +130,34 @@ class _LinesPart(GroupedReport):
         return apply_ref(qs, f"{line}product__group_id", params.get("product_group"))
 
 
+class _Divide(Func):
+    """a / b in exact numeric on PostgreSQL; on SQLite, which keeps whole decimals as integers
+    and would divide them as integers, in floating point (its decimals are floats anyway)."""
+
+    arg_joiner = " / "
+    template = "(%(expressions)s)"
+    output_field = DecimalField(max_digits=30, decimal_places=10)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="(CAST(%(expressions)s))", arg_joiner=" AS REAL) / ("
+        )
+
+
+def _unit_cost(line: str):
+    """A document line's cost per unit: the average cost at shipment of what its order line
+    shipped, or — nothing shipped yet (an order invoice ahead of the goods) — the cost the
+    line was entered with. Base currency."""
+    return Case(
+        When(
+            **{f"{line}shipped_quantity__gt": 0},
+            then=_Divide(F(f"{line}shipped_cost"), F(f"{line}shipped_quantity")),
+        ),
+        default=F(f"{line}cost_price"),
+        output_field=DecimalField(max_digits=30, decimal_places=10),
+    )
+
+
 class ShippedLines(_LinesPart):
     """Revenue, cost and discounts of what shipped, from the order lines."""
 
@@ -151,7 +182,7 @@ class ShippedLines(_LinesPart):
             "revenue": Sum(
                 ExpressionWrapper(shipped * price * (HUNDRED - disc) / HUNDRED * rate, MONEY)
             ),
-            "cost": Sum(ExpressionWrapper(shipped * F("cost_price"), MONEY)),
+            "cost": Sum("shipped_cost"),
             "discount": Sum(ExpressionWrapper(shipped * price * disc / HUNDRED * rate, MONEY)),
         }
 
@@ -194,7 +225,7 @@ class _DocumentLines(_LinesPart):
         return {
             "quantity": Sum("quantity"),
             "revenue": Sum(ExpressionWrapper(F("net_amount") * rate, MONEY)),
-            "cost": Sum(ExpressionWrapper(qty * F("order_line__cost_price"), MONEY)),
+            "cost": Sum(ExpressionWrapper(qty * _unit_cost("order_line__"), MONEY)),
             "discount": Sum(ExpressionWrapper(qty * price * disc / HUNDRED * rate, MONEY)),
         }
 
@@ -333,7 +364,7 @@ def lines_in(user, params: Params) -> QuerySet:
             report_revenue=ExpressionWrapper(
                 shipped * price * (HUNDRED - F("discount_percent")) / HUNDRED * rate, MONEY
             ),
-            report_cost=ExpressionWrapper(shipped * F("cost_price"), MONEY),
+            report_cost=F("shipped_cost"),
         )
         .select_related("order", "order__customer", "product")
         .order_by("-order__order_date", "order_id", "position")
