@@ -1,9 +1,13 @@
-"""`python -m bench [--scale small|medium|large|xlarge|N]`: generate, measure, print the table.
+"""`python -m bench [--scale NAME|N] [--grow-to NAME|N]`: generate, measure, print the table.
 
 PostgreSQL: a dedicated database (default orderdesk_bench, dropped and created here, migrated
 with `orderdesk migrate`), bulk-loaded, then raw SQL / services / HTTP API runs with 2 and 8
 clients. SQLite: a temporary file, loaded with executemany, raw sqlite3 / services with 1 and
-8 writers. Results go to bench/results/<time>-<scale>.json; the tables to stdout.
+8 writers. On each database the payment services' outbound calls are then made against a
+local fake provider and checked for an open transaction (bench.external). `--grow-to`
+(PostgreSQL) generates more orders into the same database after the runs and measures
+again: the order rate at the larger size against the first. Results go to
+bench/results/<time>-<scale>.json; the tables to stdout.
 """
 
 from __future__ import annotations
@@ -51,8 +55,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="count the SQL statements per order (services and API views), no throughput runs",
     )
+    p.add_argument(
+        "--grow-to",
+        default="",
+        help="PostgreSQL: after measuring at --scale, generate more orders into the same "
+        "database up to this scale and measure again (order rate at 10M lines / at 1M lines: "
+        "--scale medium --grow-to xlarge)",
+    )
     p.add_argument("--seed", type=int, default=20260101)
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.grow_to and Scale.of(args.grow_to).orders <= Scale.of(args.scale).orders:
+        p.error("--grow-to must be a larger scale than --scale")
+    return args
 
 
 # --- helpers run in this process (no Django here) --------------------------------------------
@@ -157,11 +171,15 @@ def run_postgres(args, scale: Scale) -> dict[str, Any]:
             )
             say(f"PostgreSQL: data check {out['check']}")
         paths = ("raw", "services") if args.no_http else ("raw", "services", "api")
-        out["throughput"] = phases.call(
-            "bench.throughput.measure", env=env, duration=args.duration, clients=(2, 8),
-            paths=paths, gunicorn_workers=args.gunicorn_workers, log_dir=str(RESULTS),
-            repeat=args.repeat, progress=print, statements_only=args.statements_only,
-        )  # fmt: skip
+        measure = {
+            "env": env, "duration": args.duration, "clients": (2, 8), "paths": paths,
+            "gunicorn_workers": args.gunicorn_workers, "log_dir": str(RESULTS),
+            "repeat": args.repeat, "progress": print, "statements_only": args.statements_only,
+        }  # fmt: skip
+        out["throughput"] = phases.call("bench.throughput.measure", **measure)
+        external(out, env, "PostgreSQL")
+        if args.grow_to and not args.statements_only:
+            grow(args, out, env, scale, measure)
     except phases.PhaseError as exc:
         say(f"PostgreSQL: a step failed:\n{exc}")
         out["error"] = str(exc)
@@ -172,6 +190,41 @@ def run_postgres(args, scale: Scale) -> dict[str, Any]:
             except Exception as exc:  # the figures are still worth printing
                 say(f"could not drop the bench database: {exc}")
     return out
+
+
+def external(out: dict[str, Any], env: dict[str, str], name: str) -> None:
+    """The payment services' outbound calls against a local fake provider, each checked for
+    an open transaction (bench.external); a failure is recorded, the rest still counts."""
+    try:
+        out["external"] = e = phases.call("bench.external.measure", env=env)
+        say(f"{name}: {e['calls']} outbound calls, {len(e['misses'])} inside a transaction "
+            f"({e['seconds']} s)")  # fmt: skip
+    except phases.PhaseError as exc:
+        out["external_error"] = str(exc)
+        say(f"{name}: the external-call check failed:\n{exc}")
+
+
+def grow(args, out: dict[str, Any], env: dict[str, str], scale: Scale, measure: dict) -> None:
+    """Generate orders into the same database up to --grow-to, then measure again: the
+    order rate at the larger size against the rate at --scale."""
+    target = Scale.of(args.grow_to)
+    more = target.orders - scale.orders
+    say(f"PostgreSQL: growing to {target.orders:,} orders (+{more:,}, {args.workers} processes)")
+    g = phases.call(
+        "bench.generate.generate", env=env, scale=more, seed=args.seed + 1,
+        workers=args.workers, fast=True, progress=print,
+    )  # fmt: skip
+    first = out["generate"]["rows"]
+    out["grown"] = {
+        "to": target.as_dict(),
+        "generate": g,
+        "orders_before": first["orders"],
+        "lines_before": first["order_lines"],
+        "orders_after": first["orders"] + g["rows"]["orders"],
+        "lines_after": first["order_lines"] + g["rows"]["order_lines"],
+    }
+    say(f"PostgreSQL: {out['grown']['lines_after']:,} order lines now; measuring again")
+    out["throughput_grown"] = phases.call("bench.throughput.measure", **measure)
 
 
 def run_sqlite(args, scale: Scale) -> dict[str, Any]:
@@ -193,6 +246,7 @@ def run_sqlite(args, scale: Scale) -> dict[str, Any]:
             paths=("raw", "services"), repeat=args.repeat, progress=print,
             statements_only=args.statements_only,
         )  # fmt: skip
+        external(out, env, "SQLite")
     except phases.PhaseError as exc:
         say(f"SQLite: a step failed:\n{exc}")
         out["error"] = str(exc)

@@ -7,6 +7,14 @@ from typing import Any
 
 # 1M orders "in minutes": we hold the generator to ten of them
 GENERATOR_TARGET_SECONDS_PER_1M = 600
+# what a race between clients would break (bench.throughput._checks counts each per run):
+# numbers, statuses, the rows every order needs, and the two shared counters every client
+# moves (the hot customer's committed amount, the hot warehouse's reserved stock)
+LOST_UPDATE_KEYS = (
+    "number_gaps_or_doubles", "not_confirmed", "other_customer", "not_released",
+    "lines_without_reservation", "lines_without_release", "commitments_wrong",
+    "committed_drift", "reserved_drift", "data_problems",
+)  # fmt: skip
 
 
 @dataclass
@@ -21,8 +29,8 @@ class Row:
         return asdict(self)
 
 
-def _run(block: dict | None, path: str, clients: int) -> dict | None:
-    for r in (block or {}).get("throughput", {}).get("runs", []):
+def _run(block: dict | None, path: str, clients: int, key: str = "throughput") -> dict | None:
+    for r in (block or {}).get(key, {}).get("runs", []):
         if r["path"] == path and r["clients"] == clients:
             return r
     return None
@@ -103,6 +111,24 @@ def targets(results: dict[str, Any]) -> list[Row]:
                 )
             )
 
+    for db_name, block in (("PG", pg), ("SQLite", lite)):
+        raw = (block or {}).get("throughput", {}).get("raw_statements", {})
+        for lines in ("5", "20"):
+            s = raw.get(lines)
+            if s is None:
+                continue
+            per = " + ".join(f"{k} {v}" for k, v in s["transactions"].items())
+            rows.append(
+                Row(
+                    f"{db_name}: raw SQL statements per order, {lines} lines",
+                    str(s["total"]),
+                    "— (context)",
+                    "info",
+                    f"{per} data statements + {s['transaction_control']} BEGIN/COMMIT: the "
+                    "same rows as the services, hand-written (bench.clients.RawClient)",
+                )
+            )
+
     api_s = (pg or {}).get("throughput", {}).get("api_statements")
     if api_s:
         rows.append(
@@ -111,9 +137,9 @@ def targets(results: dict[str, Any]) -> list[Row]:
                 str(api_s["total"]),
                 "<= 12",
                 "pass" if api_s["total"] <= 12 else "miss",
-                f"create {api_s['create']} + confirm {api_s['confirm']}, of which "
-                f"{api_s.get('transaction_control', '?')} transaction control (in-process test client: "
-                "token auth, idempotency, response body)",
+                f"one request (create with confirm: true, Prefer: return=minimal), of which "
+                f"{api_s.get('transaction_control', '?')} transaction control (in-process test "
+                "client: token auth, response body)",
             )
         )
 
@@ -152,23 +178,7 @@ def targets(results: dict[str, Any]) -> list[Row]:
                 f"pg_stat_database.deadlocks; {retried} retried in services, {failed} failed",
             )
         )
-        lost = sum(
-            r["checks"].get("number_gaps_or_doubles", 0) + r["checks"].get("not_confirmed", 0)
-            for r in pg_runs
-            if r.get("checks")
-        )
-        broken = [
-            r["checks"]["chain_broken"] for r in pg_runs if r.get("checks", {}).get("chain_broken")
-        ]
-        rows.append(
-            Row(
-                "PG: lost updates (number gaps/doubles, unconfirmed, broken chains)",
-                str(lost + len(broken)),
-                "0",
-                "pass" if lost == 0 and not broken else "miss",
-                "counter row vs orders written, every order confirmed, chains of 50 orders/run",
-            )
-        )
+        rows.append(_lost_updates_row("PG", pg_runs))
     else:
         rows.append(Row("PG: deadlocks (all runs, hot customer)", "—", "0", "n/a", "not run"))
         rows.append(Row("PG: lost updates", "—", "0", "n/a", "not run"))
@@ -211,8 +221,10 @@ def targets(results: dict[str, Any]) -> list[Row]:
                 "services and sqlite3, 1 and 8 writers",
             )
         )
+        rows.append(_lost_updates_row("SQLite", lite_runs))
     else:
         rows.append(Row('SQLite: "database is locked" errors', "—", "0", "n/a", "not run"))
+        rows.append(Row("SQLite: lost updates", "—", "0", "n/a", "not run"))
 
     gen = (pg or {}).get("generate")
     if gen and gen["rows"]["orders"] < 20_000:
@@ -232,32 +244,109 @@ def targets(results: dict[str, Any]) -> list[Row]:
                 f"{gen['rows']['events']:,} events at {gen['orders_per_second']:,.0f} orders/s",
             )
         )
-    rows.append(
-        Row("No external call inside a transaction", "—", "none", "n/a",
-            "no external calls exist yet (no webhooks/payment services)")
-    )  # fmt: skip
-    rows.append(
-        Row("Order rate at 10M lines / at 1M lines", "—", ">= 90 %", "n/a",
-            "needs two runs: --scale large and --scale xlarge; compare their JSON")
-    )  # fmt: skip
+    rows.append(_external_row(results))
+    rows.extend(_growth_rows(results))
+    return rows
+
+
+def _lost_updates_row(db_name: str, runs: list[dict]) -> Row:
+    lost = {key: sum(r.get("checks", {}).get(key, 0) for r in runs) for key in LOST_UPDATE_KEYS}
+    broken = [r["checks"]["chain_broken"] for r in runs if r.get("checks", {}).get("chain_broken")]
+    total = sum(lost.values()) + len(broken)
+    found = ", ".join(f"{k} {v}" for k, v in lost.items() if v)
+    return Row(
+        f"{db_name}: lost updates (numbers, statuses, order rows, shared counters, chains)",
+        str(total),
+        "0",
+        "pass" if total == 0 else "miss",
+        (found + "; " if found else "")
+        + (f"broken chain {broken[0]}; " if broken else "")
+        + "every run: number counter vs orders, each order confirmed and released with its "
+        "commitment, reservations and release lines, the account's committed amount and the "
+        "warehouse's reserved stock moved by exactly the new rows, the generator's data check "
+        "on the new orders, chains and heads of 50 orders",
+    )
+
+
+def _external_row(results: dict[str, Any]) -> Row:
+    figure = "No external call inside a transaction"
+    done = {
+        name: block["external"]
+        for name, block in (("PG", results.get("postgresql")), ("SQLite", results.get("sqlite")))
+        if (block or {}).get("external")
+    }
+    if not done:
+        why = next(
+            (
+                block["external_error"].splitlines()[0]
+                for block in (results.get("postgresql"), results.get("sqlite"))
+                if (block or {}).get("external_error")
+            ),
+            "not run",
+        )
+        return Row(figure, "—", "none", "n/a", why)
+    calls = sum(e["calls"] for e in done.values())
+    misses = [m for e in done.values() for m in e["misses"]]
+    where = "; ".join(sorted({m["where"] for m in misses}))
+    status = "miss" if misses else ("pass" if calls else "n/a")
+    return Row(
+        figure,
+        f"{len(misses)} of {calls} calls",
+        "none",
+        status,
+        (f"inside a transaction: {where}. " if misses else "")
+        + f"{', '.join(done)}: payment link creation by LiqPay (page), monobank (API), Stripe "
+        "(service), a monobank webhook (its public key fetched) and the status poll, against a "
+        "fake provider on 127.0.0.1; every outbound connect checked for an open transaction",
+    )
+
+
+def _growth_rows(results: dict[str, Any]) -> list[Row]:
+    figure = "Order rate at 10M lines / at 1M lines"
+    pg = results.get("postgresql") or {}
+    grown = pg.get("grown")
+    if not grown:
+        return [Row(figure, "—", ">= 90 %", "n/a",
+                    "run with --grow-to: --scale medium --grow-to xlarge measures at ~1.1M "
+                    "lines, generates up to ~10M in the same database and measures again")]  # fmt: skip
+    rows = []
+    before, after = grown["lines_before"], grown["lines_after"]
+    design = before <= 2_000_000 and after >= 9_000_000
+    clients = max((r["clients"] for r in pg.get("throughput", {}).get("runs", [])), default=0)
+    for path in ("raw", "services", "api"):
+        num = _run(pg, path, clients, key="throughput_grown")
+        den = _run(pg, path, clients)
+        if num is None and den is None:
+            continue
+        label = figure if design and path == "services" else (
+            f"PG: {path} rate at {after:,} lines / at {before:,} lines"
+        )  # fmt: skip
+        row = _ratio_row(f"{label}, {clients} clients", num, den, 0.90, ">= 90 %")
+        if path == "raw":
+            row.target, row.status = "— (context)", "info" if row.measured != "—" else "n/a"
+        if not design and path == "services":
+            row.note += "; not the design point (use --scale medium --grow-to xlarge)"
+        rows.append(row)
     return rows
 
 
 def measurements(results: dict[str, Any]) -> list[list[str]]:
     table = []
-    for key in ("postgresql", "sqlite"):
+    for key, part, label in (("postgresql", "throughput", "postgresql"),
+                             ("postgresql", "throughput_grown", "postgresql, grown"),
+                             ("sqlite", "throughput", "sqlite")):  # fmt: skip
         block = results.get(key) or {}
-        for r in block.get("throughput", {}).get("runs", []):
+        for r in block.get(part, {}).get("runs", []):
             if r.get("skipped"):
                 table.append(
-                    [key, r["path"], str(r["clients"]), "skipped", "", "", r["skipped"][:60]]
+                    [label, r["path"], str(r["clients"]), "skipped", "", "", r["skipped"][:60]]
                 )
                 continue
             errors = ", ".join(f"{k}×{v}" for k, v in r["errors"].items()) or "0"
             rounds = "/".join(f"{x:.0f}" for x in r.get("repeats") or [])
             retries = ", ".join(f"{k}×{v}" for k, v in r.get("retries", {}).items())
             table.append([
-                key, r["path"], str(r["clients"]),
+                label, r["path"], str(r["clients"]),
                 f"{r['rate']:.1f}" + (f" ({rounds})" if rounds else ""), f"{r['p50_ms']:.1f}",
                 f"{r['p99_ms']:.1f}", errors + (f" (retried: {retries})" if retries else "")
                 + (" FATAL" if r.get("fatal") else ""),

@@ -1,16 +1,22 @@
 """Throughput: create + confirm orders of 5 priced lines, three ways, side by side.
 
-- `services`: orders.services.order_create + order_confirm in the client process;
+- `services`: orders.services.order_create + order_confirm in the client process (the
+  confirmation reserves stock, commits credit and, after its commit, releases the order);
 - `api`: POST /api/v1/orders/ then POST /api/v1/orders/{id}/confirm/ against gunicorn;
-- `raw`: the same writes as plain SQL (psycopg on PostgreSQL, sqlite3 on SQLite): read the
-  contract and the prices, take the number, insert order, lines and history, then lock the
-  order, change its status and append the event. That is the floor the ratios divide by.
+- `raw`: the same rows as plain SQL (psycopg on PostgreSQL, sqlite3 on SQLite), in the
+  services' three transactions, hand-written with multi-row INSERTs and one UPDATE ... FROM
+  VALUES (bench.clients.RawClient): that is the floor the ratios divide by.
 
 Every client is its own process (no GIL between them), all against one hot customer. A run
 lasts a fixed time after a common start; each client records the latency of every order.
-Runs also check what concurrency could break: numbers gap-free and unique, every order
-confirmed, hash chains intact, deadlocks (pg_stat_database), retries inside the services
-(`atomic_with_retry`) and "database is locked" errors.
+Before each run the hot products get plenty of stock (`restock`), so every order of every
+run reserves all its lines. Runs also check what concurrency could break (`_checks`):
+numbers gap-free and unique, every order confirmed and released with its commitment,
+reservation rows and release lines, the hot customer's committed amount and the hot
+warehouse's reserved stock moved by exactly what the new rows add up to, the generator's
+data check over the new orders, hash chains and heads intact, deadlocks
+(pg_stat_database), retries inside the services (`atomic_with_retry`) and "database is
+locked" errors.
 
 Import only after django.setup() (bench.phases does that).
 """
@@ -31,15 +37,20 @@ import time
 import traceback
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.db import connection, connections
+from django.db.models import Exists, F, OuterRef, Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from orderdesk.catalog.models import StockBalance
 from orderdesk.core.models import NumberSeries
-from orderdesk.orders.models import Order
+from orderdesk.credit.models import Commitment, CreditAccount
+from orderdesk.fulfillment.models import ReleaseLine, Reservation
+from orderdesk.orders.models import Order, OrderLine
 
 from .clients import (
     LINES_PER_ORDER,
@@ -53,6 +64,7 @@ from .clients import (
     libpq_url,
     prepare_hot,
 )
+from .report import LOST_UPDATE_KEYS
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -149,6 +161,7 @@ def run(conf: RunConfig) -> RunResult:
     connections.close_all()
     barrier = ctx.Barrier(conf.clients + 1)
     queue = ctx.Queue()
+    restock(conf.hot)
     before = _db_state(conf.hot)
     procs = [
         ctx.Process(target=_client_main, args=(conf, i, barrier, queue), daemon=True)
@@ -210,7 +223,7 @@ def _median(results: list[RunResult]) -> RunResult:
         merged.error_samples.update(r.error_samples)
         merged.fatal = merged.fatal or r.fatal
     merged.checks = dict(chosen.checks)
-    for key in ("number_gaps_or_doubles", "not_confirmed", "other_customer"):
+    for key in LOST_UPDATE_KEYS:
         merged.checks[key] = sum(r.checks.get(key, 0) for r in results)
     merged.checks["chain_broken"] = next(
         (r.checks["chain_broken"] for r in results if r.checks.get("chain_broken")), None
@@ -225,7 +238,17 @@ def _quantile(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))]
 
 
-def _db_state(hot: Hot) -> dict[str, int]:
+def restock(hot: Hot) -> None:
+    """Every run starts with plenty of the hot products on hand in the hot warehouse (on hand
+    set to what is reserved plus 1,000,000, as the generator sets stock: no stock moves), so
+    every order of every run reserves all its lines: the same work whatever ran before."""
+    StockBalance.objects.filter(
+        warehouse_id=hot.warehouse_id, product_id__in=hot.product_ids
+    ).update(on_hand=F("reserved") + 1_000_000)
+    connections.close_all()
+
+
+def _db_state(hot: Hot) -> dict[str, Any]:
     state = {
         "max_order_id": Order.objects.order_by("-pk").values_list("pk", flat=True).first() or 0,
         "series": NumberSeries.objects.filter(key=SERIES_KEY, year=timezone.localdate().year)
@@ -233,6 +256,16 @@ def _db_state(hot: Hot) -> dict[str, int]:
         .first()
         or 0,
         "deadlocks": 0,
+        # the two counters every client moves: the hot customer's committed amount and the
+        # stock reserved in the hot warehouse (a lost update shows as a drift against the rows)
+        "committed": CreditAccount.objects.filter(customer_id=hot.customer_id)
+        .values_list("committed_amount", flat=True)
+        .first()
+        or Decimal(0),
+        "reserved": StockBalance.objects.filter(warehouse_id=hot.warehouse_id).aggregate(
+            s=Sum("reserved")
+        )["s"]
+        or Decimal(0),
     }
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -245,27 +278,67 @@ def _db_state(hot: Hot) -> dict[str, int]:
 
 
 def _checks(hot: Hot, before: dict, after: dict) -> dict[str, Any]:
-    """What a race would break: gap-free unique numbers, every order confirmed, intact chains."""
-    from orderdesk.audit.selectors import verify_chain
+    """What a race would break: gap-free unique numbers, every order confirmed and released
+    with its commitment, reservation rows and release lines, the account's committed amount and
+    the warehouse's reserved stock moved by exactly what the new rows say, the generator's
+    data check over the new orders, intact chains and heads."""
+    from orderdesk.audit.selectors import verify_chain, verify_heads
 
-    new = Order.objects.filter(pk__gt=before["max_order_id"])
+    from .generate import check, problems_of
+
+    first = before["max_order_id"] + 1
+    new = Order.objects.filter(pk__gte=first)
+    lines = OrderLine.objects.filter(order_id__gte=first)
     created = new.count()
-    checks = {
+    checks: dict[str, Any] = {
         "orders_created": created,
         "numbers_taken": after["series"] - before["series"],
         "numbers_distinct": new.values("number").distinct().count(),
         "not_confirmed": new.exclude(status="confirmed").count(),
         "other_customer": new.exclude(customer_id=hot.customer_id).count(),
+        "not_released": new.exclude(fulfillment_status="released").count(),
+        "lines_without_reservation": lines.filter(
+            ~Exists(Reservation.objects.filter(line_id=OuterRef("pk")))
+        ).count(),
+        "lines_without_release": lines.filter(
+            ~Exists(ReleaseLine.objects.filter(line_id=OuterRef("pk")))
+        ).count(),
     }
+    committed = Commitment.objects.filter(order_id__gte=first).aggregate(s=Sum("amount"))["s"]
+    reserved = Reservation.objects.filter(
+        order_id__gte=first, warehouse_id=hot.warehouse_id
+    ).aggregate(s=Sum("quantity"))["s"]
+    checks["commitments_wrong"] = new.filter(
+        ~Exists(
+            Commitment.objects.filter(order_id=OuterRef("pk"), amount=OuterRef("base_gross_amount"))
+        )
+    ).count()
+    checks["committed_drift"] = _drift(after["committed"] - before["committed"], committed)
+    checks["reserved_drift"] = _drift(after["reserved"] - before["reserved"], reserved)
     # every number taken is on exactly one order: no gap, no double (lost update on the counter)
     checks["number_gaps_or_doubles"] = abs(checks["numbers_taken"] - created) + (
         created - checks["numbers_distinct"]
     )
+    problems = problems_of(check(first_order_id=first, chain_sample=0)) if created else {}
+    problems.pop("chain_broken", None)
+    checks["data_problems"] = sum(v for v in problems.values() if isinstance(v, int))
+    if problems:
+        checks["data_problem_kinds"] = problems
     streams = [f"orders.order:{pk}" for pk in new.order_by("?").values_list("pk", flat=True)[:50]]
     _n, broken = verify_chain(streams) if streams else (0, None)
-    checks["chain_broken"] = None if broken is None else f"{broken.stream}#{broken.seq}"
+    if broken is None and streams:
+        broken = verify_heads(streams)
+    checks["chain_broken"] = (
+        None if broken is None else f"{broken.stream}#{broken.seq}: {broken.reason}"
+    )
     connections.close_all()
     return checks
+
+
+def _drift(moved: Decimal, rows: Decimal | None) -> int:
+    """1 when a counter moved by other than what the new rows add up to (to the cent: SQLite
+    sums in floating point), else 0."""
+    return int(abs(Decimal(moved) - Decimal(rows or 0)) >= Decimal("0.005"))
 
 
 # --- statements per order --------------------------------------------------------------------
@@ -310,36 +383,60 @@ def count_statements(hot: Hot, lines: int, repeat: int = 3) -> dict[str, Any]:
     }
 
 
+def count_raw_statements(hot: Hot, lines: int) -> dict[str, Any]:
+    """What the raw SQL client sends for one order: its statements per transaction, and
+    BEGIN/COMMIT (the same for any number of lines: every multi-row statement stays one)."""
+    client = RawClient(hot, lines)
+    try:
+        rng = random.Random(lines + 7)
+        client.op(rng)
+        client.statements = client.control = 0
+        client.log = []
+        client.op(rng)
+        per: dict[str, list[str]] = {}
+        for tx, sql in client.log:
+            per.setdefault(tx, []).append(_label(sql))
+        return {
+            "lines": lines,
+            "total": client.statements + client.control,
+            "data": client.statements,
+            "transaction_control": client.control,
+            "transactions": {tx: len(labels) for tx, labels in per.items()},
+            "statements": per,
+            "by_app": by_app([{"sql": sql} for _tx, sql in client.log]),
+        }
+    finally:
+        client.close()
+
+
 def count_api_statements(hot: Hot, repeat: int = 3) -> dict[str, Any]:
     """The same count through the API views (Django's test client in this process: token
-    auth, serializers, idempotency wrapper and the response body included)."""
+    auth, serializers and the response body included), for the request the API client
+    sends: create and confirm in one request (`"confirm": true`, `Prefer: return=minimal`)."""
     from django.test import Client
 
-    client = Client(HTTP_AUTHORIZATION=f"Token {hot.token}")
+    client = Client(HTTP_AUTHORIZATION=f"Token {hot.token}", HTTP_PREFER="return=minimal")
     rng = random.Random(99)
 
     def post(path: str, body: dict) -> Any:
         return client.post(path, json.dumps(body), content_type="application/json")
 
     body = {"lines": [{"product": p, "quantity": QUANTITY} for p in hot.product_ids[:5]]}
-    post("/api/v1/orders/", {"customer": hot.customer_id, **body})
+    post("/api/v1/orders/", {"customer": hot.customer_id, **body, "confirm": True})
     best = None
     for _ in range(repeat):
         products = rng.sample(hot.product_ids, LINES_PER_ORDER)
         body = {
             "customer": hot.customer_id,
             "lines": [{"product": p, "quantity": QUANTITY} for p in products],
+            "confirm": True,
         }
         with CaptureQueriesContext(connection) as create_q:
             response = post("/api/v1/orders/", body)
-        if response.status_code != 201:
+        if response.status_code != 201 or response.json().get("status") != "confirmed":
             raise RuntimeError(f"POST /api/v1/orders/ answered {response.status_code}")
-        with CaptureQueriesContext(connection) as confirm_q:
-            response = post(f"/api/v1/orders/{response.json()['id']}/confirm/", {})
-        if response.status_code != 200:
-            raise RuntimeError(f"confirm answered {response.status_code}")
-        sample = (create_q.captured_queries, confirm_q.captured_queries)
-        if best is None or len(sample[0]) + len(sample[1]) > len(best[0]) + len(best[1]):
+        sample = (create_q.captured_queries, [])
+        if best is None or len(sample[0]) > len(best[0]):
             best = sample
     create, confirm = best
     return {
@@ -373,7 +470,8 @@ def _is_control(sql: str) -> bool:
     return sql.split(None, 1)[0].upper() in ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
-_TABLE = re.compile(r'(?:FROM|INTO|UPDATE)\s+"?([a-z_]+)"?', re.IGNORECASE)
+_TABLE = re.compile(r'\b(?:FROM|INTO|UPDATE)\s+"?([a-z_]+)"?', re.IGNORECASE)
+_MAIN_VERB = re.compile(r"\)\s*(SELECT|INSERT|UPDATE|DELETE)\b", re.IGNORECASE)
 _JOIN = re.compile(r"\bJOIN\b", re.IGNORECASE)
 
 
@@ -383,6 +481,9 @@ _SUBQUERY = re.compile(r"\(\s*SELECT\b[^()]*\)", re.IGNORECASE)
 def _label(sql: str) -> str:
     """ "SELECT customers_customer" style: the verb, the table, and FOR UPDATE / conflict."""
     verb = sql.split(None, 1)[0].upper()
+    if verb == "WITH":  # a common table expression first: the statement's own verb
+        main = _MAIN_VERB.search(sql)
+        verb = main.group(1).upper() if main else verb
     outer = sql
     while True:  # the table of the statement, not of a scalar subquery in its select list
         stripped = _SUBQUERY.sub("(…)", outer)
@@ -541,6 +642,17 @@ def measure(
         except Exception as exc:
             out["errors"].append(f"statements, {n} lines: {exc!r}")
             progress(f"[{hot.vendor}] statements per order, {n} lines failed: {exc!r}")
+
+    out["raw_statements"] = {}
+    for n in (LINES_PER_ORDER, 20):
+        try:
+            out["raw_statements"][str(n)] = raw = count_raw_statements(hot, n)
+            progress(f"[{hot.vendor}] raw SQL statements per order, {n} lines: {raw['total']} "
+                     f"({raw['data']} + {raw['transaction_control']} BEGIN/COMMIT; per "
+                     f"transaction {raw['transactions']})")  # fmt: skip
+        except Exception as exc:
+            out["errors"].append(f"raw statements, {n} lines: {exc!r}")
+            progress(f"[{hot.vendor}] raw statements, {n} lines failed: {exc!r}")
 
     def one(path: str, n: int, **kw) -> RunResult:
         try:

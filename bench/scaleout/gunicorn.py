@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..report import LOST_UPDATE_KEYS
 from .common import (
     DEFAULT_PG,
     RESULTS,
@@ -141,11 +142,9 @@ def targets(results: dict[str, Any]) -> list[Row]:
     ))  # fmt: skip
     done = [r for r in runs if not r.get("skipped")]
     deadlocks = sum(r.get("deadlocks", 0) for r in done)
-    lost = sum(
-        r.get("checks", {}).get(k, 0)
-        for r in done
-        for k in ("number_gaps_or_doubles", "not_confirmed", "other_customer")
-    ) + sum(1 for r in done if r.get("checks", {}).get("chain_broken"))
+    lost = sum(r.get("checks", {}).get(k, 0) for r in done for k in LOST_UPDATE_KEYS) + sum(
+        1 for r in done if r.get("checks", {}).get("chain_broken")
+    )
     errors = sum(sum(r.get("errors", {}).values()) for r in done)
     rows.append(
         Row("deadlocks (all runs)", str(deadlocks), "0", "pass" if not deadlocks else "miss")

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from orderdesk.core.roles import Role, is_admin
@@ -51,6 +52,10 @@ from .models import (
 )
 
 User = get_user_model()
+
+# the rules and their stages are reference data: read once per process while the reference
+# token holds (core.cache); the stages' named users are read when a rule fires, never cached
+cache.track(ApprovalRule, RuleStage)
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -192,12 +197,21 @@ def _number(value: Any) -> Decimal | None:
         return None
 
 
+def _load_rules() -> list[ApprovalRule]:
+    return list(ApprovalRule.objects.filter(active=True).prefetch_related("stages"))
+
+
+def active_rules() -> list[ApprovalRule]:
+    """The active rules in their order (kind, id), each with its stages prefetched; from the
+    process cache inside a `core.cache.scope`. Shared between threads: read-only."""
+    return cache.cached("approvals.rules", _load_rules)
+
+
 def fired_rules(deviations: list[dict[str, Any]]) -> list[tuple[ApprovalRule, dict[str, Any]]]:
     """(rule, deviation) for every active rule a deviation matches: the kind, and the value
     above the rule's threshold when the rule has one and the value is a number."""
-    rules = list(ApprovalRule.objects.filter(active=True).prefetch_related("stages__users"))
     fired = []
-    for rule in rules:
+    for rule in active_rules():
         dev = next((d for d in deviations if _rule_matches(rule, d)), None)
         if dev is not None:
             fired.append((rule, dev))
@@ -215,25 +229,41 @@ def _rule_matches(rule: ApprovalRule, deviation: dict[str, Any]) -> bool:
     return value is None or value > rule.threshold
 
 
+def _named_users(stages: list[RuleStage]) -> dict[int, list]:
+    """The named users of each stage (by stage id, in user id order), in one query; only
+    for the stages that need them (no role)."""
+    ids = [st.pk for st in stages if not st.role]
+    found: dict[int, list] = {pk: [] for pk in ids}
+    if ids:
+        links = (
+            RuleStage.users.through.objects.filter(rulestage_id__in=ids)
+            .select_related("user")
+            .order_by("user_id")
+        )
+        for link in links:
+            found[link.rulestage_id].append(link.user)
+    return found
+
+
 def approvers_for(deviations: list[dict[str, Any]]) -> list[list[str]]:
     """Who may approve each deviation under the active rules, in stage order: a role code for
     a role stage, the username for each named user. An empty list: no rule asks for approval
     of that deviation (submitting confirms it, as far as the rules go)."""
-    rules = list(
-        ApprovalRule.objects.filter(active=True).prefetch_related("stages__users").order_by("pk")
-    )
+    rules = sorted(active_rules(), key=lambda r: r.pk)
+    matched = [[r for r in rules if _rule_matches(r, dev)] for dev in deviations]
+    users = _named_users([st for rs in matched for r in rs for st in r.stages.all()])
     answers = []
-    for dev in deviations:
+    for dev_rules in matched:
         who: list[str] = []
-        for rule in (r for r in rules if _rule_matches(r, dev)):
+        for rule in dev_rules:
             for stage in sorted(rule.stages.all(), key=lambda st: (st.position, st.pk)):
-                names = [stage.role] if stage.role else [u.username for u in stage.users.all()]
+                names = [stage.role] if stage.role else [u.username for u in users[stage.pk]]
                 who.extend(n for n in names if n not in who)
         answers.append(who)
     return answers
 
 
-def _stage_people(stage: RuleStage) -> list:
+def _stage_people(stage: RuleStage, named: dict[int, list]) -> list:
     if stage.role:
         return list(
             User.objects.filter(is_active=True)
@@ -244,7 +274,7 @@ def _stage_people(stage: RuleStage) -> list:
             .distinct()
             .order_by("pk")
         )
-    return sorted((u for u in stage.users.all() if u.is_active), key=lambda u: u.pk)
+    return [u for u in named[stage.pk] if u.is_active]
 
 
 def route_for(
@@ -254,12 +284,13 @@ def route_for(
     left out). Stages of several rules are merged by position; the same people in the same
     mode at one position form one stage; a stage above `amount`'s `min_amount` is skipped."""
     fired = fired_rules(deviations)
+    named = _named_users([st for rule, _dev in fired for st in rule.stages.all()])
     merged: dict[tuple, dict[str, Any]] = {}
     for rule, _dev in fired:
         for stage in rule.stages.all():
             if stage.min_amount is not None and amount <= stage.min_amount:
                 continue
-            people = [u for u in _stage_people(stage) if u.pk not in authors]
+            people = [u for u in _stage_people(stage, named) if u.pk not in authors]
             key = (stage.position, stage.role, tuple(u.pk for u in people), stage.mode)
             entry = merged.setdefault(
                 key,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import models
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from .models import Event, StreamHead
@@ -90,34 +90,110 @@ class Entry:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-def record_many(
-    *, stream: str, entries: list[Entry], by=None, new_stream: bool = False
-) -> list[Event]:
-    """Append `entries` to `stream` in order, in one insert.
+# --- the stream's head: read once per transaction, moved by a guarded upsert ------------------
+#
+# The head a transaction wrote stays its own until the transaction ends: the upsert holds the
+# head's row lock (a new head's insert holds its key), so no other writer can move it. What can
+# undo it is this transaction's own rollback — the whole transaction, or a savepoint the head was
+# written in. A head written here is therefore remembered, per connection, with
+#
+# - the connection's list of on-commit callbacks at the time: Django replaces that list when the
+#   transaction commits, when it rolls back and when any savepoint rolls back, so a remembered
+#   head is dropped after any of those (`_known` compares the list by identity);
+# - the savepoints open when it was written (`connection.savepoint_ids`): it is used only while
+#   they are all still open, so a head written in a savepoint that was released is read again
+#   (conservative; it also keeps a test's wrapping transaction from serving heads across the
+#   service calls of one test, which production would not).
+#
+# And whatever the source of the head — remembered, read, or passed in by `prime_head()` — the
+# upsert that moves it only does so when the stored head is the one the new events continue
+# (`... DO UPDATE ... WHERE seq = %s AND hash = %s`). If it is not (a remembered head Django did
+# not drop, a stale hint, a writer that forgot the root's lock), nothing has been written yet:
+# the head is read again — the failed upsert holds its row lock now, so it stays put — and the
+# events are rebuilt on it. A wrong head can cost two statements, never a forked chain.
 
-    The caller holds the lock of the stream's root row (the order, the customer), which
-    keeps `seq` and the chain in one line; a writer that forgot it fails on the unique
-    (stream, seq) instead of forking the chain. `new_stream=True` (the root was created in
-    this transaction) skips reading the stream's head.
+_HEADS_ATTR = "_orderdesk_audit_heads"
 
-    The chain continues from the stream's head (`StreamHead`), not from its last event, and
-    the head moves forward with one upsert after the insert: were the newest events deleted,
-    the next event still links to the hash they ended on and `verify_audit` shows the cut.
-    """
-    if not entries:
-        return []
-    last = None
-    if not new_stream:
-        last = StreamHead.objects.filter(stream=stream).values_list("seq", "hash").first()
-        if last is None:
-            # a stream written before heads existed, or by a bulk loader that wrote no head
-            last = (
-                Event.objects.filter(stream=stream)
-                .order_by("-seq")
-                .values_list("seq", "hash")
-                .first()
-            )
-    seq, prev_hash = (last[0], last[1]) if last else (0, GENESIS)
+
+@dataclass
+class _Heads:
+    hooks: list  # connection.run_on_commit when these heads were learned
+    known: dict[str, tuple[int, str, tuple]] = field(default_factory=dict)
+
+
+def _heads_of(conn) -> dict[str, tuple[int, str, tuple]] | None:
+    """The heads this transaction wrote, or None when no transaction is open (or it is
+    waiting for its rollback)."""
+    if not conn.in_atomic_block or conn.needs_rollback:
+        return None
+    state = getattr(conn, _HEADS_ATTR, None)
+    if state is None or state.hooks is not conn.run_on_commit:
+        state = _Heads(conn.run_on_commit)
+        setattr(conn, _HEADS_ATTR, state)
+    return state.known
+
+
+def _known(conn, stream: str) -> tuple[int, str] | None:
+    known = _heads_of(conn)
+    entry = known.get(stream) if known else None
+    if entry is None:
+        return None
+    seq, hash_, sids = entry
+    if tuple(conn.savepoint_ids[: len(sids)]) != sids:
+        del known[stream]  # written in a savepoint that has ended since
+        return None
+    return seq, hash_
+
+
+def _remember(conn, stream: str, seq: int, hash_: str) -> None:
+    known = _heads_of(conn)
+    if known is not None:
+        known[stream] = (seq, hash_, tuple(conn.savepoint_ids))
+
+
+def known_head(stream: str, using: str | None = None) -> tuple[int, str] | None:
+    """(seq, hash) of `stream`'s head when this transaction knows it without a read."""
+    return _known(connections[using or router.db_for_write(Event)], stream)
+
+
+def prime_head(stream: str, seq: int, hash_: str, using: str | None = None) -> None:
+    """Tell the rest of this transaction where `stream`'s head is, read in a statement made
+    anyway (a subquery on the locked root row). The next `record_many()` on the stream skips
+    its read; if the hint is stale, the guarded upsert notices and the head is read after all."""
+    _remember(connections[using or router.db_for_write(Event)], stream, seq, hash_)
+
+
+def _read_head(stream: str, using: str) -> tuple[int, str]:
+    last = StreamHead.objects.using(using).filter(stream=stream).values_list("seq", "hash").first()
+    if last is None:
+        # a stream written before heads existed, or by a bulk loader that wrote no head
+        last = (
+            Event.objects.using(using)
+            .filter(stream=stream)
+            .order_by("-seq")
+            .values_list("seq", "hash")
+            .first()
+        )
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def _move_head(conn, stream: str, start: tuple[int, str], end: tuple[int, str]) -> bool:
+    """Move the head from `start` to `end` in one statement; False (nothing changed) when the
+    stored head is not `start`. A stream without a head row gets one."""
+    q = conn.ops.quote_name
+    table, key, seq, hash_ = (q(n) for n in (StreamHead._meta.db_table, "stream", "seq", "hash"))
+    with conn.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} ({key}, {seq}, {hash_}) VALUES (%s, %s, %s) "
+            f"ON CONFLICT ({key}) DO UPDATE SET {seq} = EXCLUDED.{seq}, {hash_} = EXCLUDED.{hash_} "
+            f"WHERE {table}.{seq} = %s AND {table}.{hash_} = %s",
+            [stream, end[0], end[1], start[0], start[1]],
+        )
+        return cur.rowcount == 1
+
+
+def _build(stream: str, entries: list[Entry], by, start: tuple[int, str]) -> list[Event]:
+    seq, prev_hash = start
     actor = by if getattr(by, "is_authenticated", False) else None
     actor_name = (actor.get_full_name() or actor.get_username()) if actor else "system"
     now = timezone.now()
@@ -142,14 +218,44 @@ def record_many(
         event.hash = event_hash(prev_hash, hash_payload(event))
         prev_hash = event.hash
         events.append(event)
-    Event.objects.bulk_create(events)
-    # after the insert: a writer that forgot the root's lock fails on (stream, seq) first
-    StreamHead.objects.bulk_create(
-        [StreamHead(stream=stream, seq=seq, hash=prev_hash)],
-        update_conflicts=True,
-        unique_fields=["stream"],
-        update_fields=["seq", "hash"],
-    )
+    return events
+
+
+def record_many(
+    *, stream: str, entries: list[Entry], by=None, new_stream: bool = False
+) -> list[Event]:
+    """Append `entries` to `stream` in order: move the head, then one insert of the events.
+
+    The caller holds the lock of the stream's root row (the order, the customer), which
+    keeps `seq` and the chain in one line. `new_stream=True` (the root was created in this
+    transaction) skips reading the stream's head, and so does a head this transaction wrote
+    itself (see above); otherwise the head is read first.
+
+    The chain continues from the stream's head (`StreamHead`), not from its last event, and
+    the head moves forward with one guarded upsert before the insert: were the newest events
+    deleted, the next event still links to the hash they ended on and `verify_audit` shows the
+    cut. The upsert also serializes writers of one stream on the head's row, so a writer that
+    forgot the root's lock waits and continues the chain instead of forking it.
+    """
+    if not entries:
+        return []
+    using = router.db_for_write(Event)
+    conn = connections[using]
+    if not conn.in_atomic_block:  # the head and its events commit together, or neither
+        with transaction.atomic(using=using):
+            return record_many(stream=stream, entries=entries, by=by, new_stream=new_stream)
+    start = (0, GENESIS) if new_stream else _known(conn, stream)
+    if start is None:
+        start = _read_head(stream, using)
+    events = _build(stream, entries, by, start)
+    if not _move_head(conn, stream, start, (events[-1].seq, events[-1].hash)):
+        # the head is not where we thought; the failed upsert holds its row now
+        start = _read_head(stream, using)
+        events = _build(stream, entries, by, start)
+        if not _move_head(conn, stream, start, (events[-1].seq, events[-1].hash)):
+            raise RuntimeError(f"the head of {stream} moved while its row was locked")
+    Event.objects.using(using).bulk_create(events)
+    _remember(conn, stream, events[-1].seq, events[-1].hash)
     return events
 
 

@@ -7,9 +7,15 @@ transaction as every item change) + committed (confirmed orders not yet invoiced
 with the number of open items: the check takes the same time at 10 and at 10 000.
 
 Serialization point: `SELECT ... FOR UPDATE` on the customer's `CreditAccount` row (for a
-customer group with a shared limit: every member's row, in id order) — every check that may
-let exposure grow (`check(lock=True)`), every commitment change, every release. The order row
-is always locked first (callers: orders services; billing), then the account.
+customer in a group: every member's row, in id order) — every check that may let exposure
+grow (`check(lock=True)`), every commitment change, every release. The order row is always
+locked first (callers: orders services; billing), then the account.
+
+One pass at confirmation (issue 10): the check locks the accounts, then reads the limits,
+then the order's commitment, override and ledger balance in one statement (each after the
+lock, so it sees what committed while the check waited); `commit(checked=...)` writes the
+commitment from those rows without reading again and without a savepoint of its own; the
+release gate in the same transaction is answered from the same figures (`memo`).
 
 Overdue: the oldest open debit past due and the overdue amount, read over the overdue items
 only (the partial index `receivables_item_open_debit` on (customer, due_date) of open debits),
@@ -25,12 +31,15 @@ credit_override_reason_required, order_not_held, amount_invalid.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import DecimalField, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -44,10 +53,11 @@ from orderdesk.customers.models import Customer
 from orderdesk.receivables.calculations import open_base
 from orderdesk.receivables.models import CustomerBalance, OpenItem
 
-from . import hooks
-from .models import Commitment, CreditAccount, CreditHold, CreditLimit, HoldStatus, Mode
+from . import hooks, memo
+from .models import AMOUNT, Commitment, CreditAccount, CreditHold, CreditLimit, HoldStatus, Mode
 
 ZERO = Decimal("0")
+AMOUNT_FIELD = DecimalField(**AMOUNT)
 CONTROLLERS = (Role.CREDIT_CONTROLLER, Role.ADMINISTRATOR)
 # at which checks a mode holds the order
 BLOCKS_AT = {
@@ -216,19 +226,35 @@ def members(customer: Customer, limits: Limits | None = None) -> list[int]:
     return [customer.pk]
 
 
+def lock_set(customer: Customer) -> list[int]:
+    """The accounts a check of `customer` locks: its own, or every member's of its group.
+
+    The limits are read *after* the lock (a limit set meanwhile is seen), so which accounts
+    to lock cannot wait for them: a customer in a group locks the whole group, whether or not
+    a group limit applies today."""
+    if customer.group_id:
+        return list(
+            Customer.objects.filter(group_id=customer.group_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    return [customer.pk]
+
+
 def lock_accounts(customer_ids: list[int]) -> dict[int, CreditAccount]:
-    """The serialization point: the accounts' rows FOR UPDATE, in id order (created first if
-    missing)."""
+    """The serialization point: the accounts' rows FOR UPDATE, in id order. One statement
+    when the rows exist (always, after a customer's first check); a missing row is created
+    (INSERT ... ON CONFLICT DO NOTHING) and then locked."""
     ids = sorted(set(customer_ids))
-    CreditAccount.objects.bulk_create(
-        [CreditAccount(customer_id=i) for i in ids], ignore_conflicts=True
-    )
-    rows = (
-        CreditAccount.objects.select_for_update()
-        .filter(customer_id__in=ids)
-        .order_by("customer_id")
-    )
-    return {row.customer_id: row for row in rows}
+    locked = CreditAccount.objects.select_for_update().order_by("customer_id")
+    rows = {row.customer_id: row for row in locked.filter(customer_id__in=ids)}
+    missing = [i for i in ids if i not in rows]
+    if missing:
+        CreditAccount.objects.bulk_create(
+            [CreditAccount(customer_id=i) for i in missing], ignore_conflicts=True
+        )
+        rows.update({row.customer_id: row for row in locked.filter(customer_id__in=missing)})
+    return {i: rows[i] for i in ids}
 
 
 def _account(customer_id: int) -> CreditAccount:
@@ -257,7 +283,24 @@ def _set(row: Commitment, account: CreditAccount) -> Decimal:
     return delta
 
 
-@atomic_with_retry
+def in_transaction(func):
+    """Run in the caller's transaction without a savepoint of its own (no SAVEPOINT/RELEASE
+    round trips): an error dooms the caller's whole transaction (`needs_rollback`), so a
+    half-written commitment can never be committed. Alone, its own retried transaction.
+    For services that raise nothing the caller could catch and carry on from."""
+    retried = atomic_with_retry(func)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if connection.in_atomic_block:
+            with transaction.atomic(savepoint=False):
+                return func(*args, **kwargs)
+        return retried(*args, **kwargs)
+
+    return wrapper
+
+
+@in_transaction
 def commit(
     *,
     customer: Customer | int,
@@ -265,19 +308,39 @@ def commit(
     order_number: str,
     amount: Decimal,
     cancelled: Decimal = ZERO,
+    checked: Assessment | None = None,
 ) -> Decimal:
     """Set the order's total (confirm: the total; amendment: the new total) less the value of
     its cancelled quantities (`cancelled`, base currency); committed is what of that is not
     invoiced: max(0, amount − cancelled − invoiced so far). What was invoiced before a release
     (a reopened approval, a credit hold) still counts at the next confirmation. Returns the
-    change of the committed amount."""
-    account = _account(getattr(customer, "pk", customer))
-    row = Commitment.objects.select_for_update().filter(order_id=order_id).first()
+    change of the committed amount.
+
+    `checked`: the locked check of this order just made in this transaction
+    (`check(lock=True)`). Its account rows are still locked and its commitment row is what
+    the table holds (every writer of a commitment holds its account's lock), so the commit
+    writes without reading again; if anything credit depends on was written since, or the
+    transaction rolled back to before it, it is not used. The figures after the commit are
+    kept for the release gate in this transaction (`memo`)."""
+    customer_id = getattr(customer, "pk", customer)
+    facts = checked.facts if checked is not None else None
+    if facts is not None and not facts.usable_for(customer_id, order_id):
+        facts = None
+    if facts is not None:
+        account, row = facts.accounts[customer_id], facts.own
+    else:
+        account = _account(customer_id)
+        row = Commitment.objects.select_for_update().filter(order_id=order_id).first()
     if row is None:
         row = Commitment(account=account, order_id=order_id, order_number=order_number, amount=ZERO)
     row.order_number = order_number
     row.order_amount = quantize(Decimal(amount) - Decimal(cancelled or 0), base())
-    return _set(row, account)
+    delta = _set(row, account)
+    if facts is not None:
+        facts.own = row
+        facts.token = memo.token()
+        memo.keep(facts.key, facts, facts.token)
+    return delta
 
 
 @atomic_with_retry
@@ -349,6 +412,136 @@ def overdue_of(customer_ids: list[int], on: dt.date) -> tuple[int, Decimal]:
     return (on - oldest).days, quantize(total, base())
 
 
+@dataclass(eq=False)
+class Facts:
+    """What a check reads, before any judgement: limits, the accounts, the order's commitment
+    and override, the ledger. `judge` turns them into an `Assessment` for an amount and a
+    stage without reading anything."""
+
+    customer_id: int
+    contract_id: int | None
+    order_id: int | None
+    on: dt.date
+    limits: Limits
+    ids: list[int]  # the customers whose exposure counts (the group's under a group limit)
+    accounts: dict[int, CreditAccount]
+    receivables: Decimal
+    own: Commitment | None = None  # the order's commitment row
+    override: Decimal | None = None  # the newest released hold's amount (None: never released)
+    overdue: tuple[int, Decimal] | None = None  # read when the limit has credit terms
+    locked: bool = False
+    token: memo.Token | None = None
+
+    @property
+    def key(self) -> tuple:
+        return (self.customer_id, self.contract_id, self.order_id, self.on)
+
+    def usable_for(self, customer_id: int, order_id: int) -> bool:
+        """Read under this transaction's lock for this order, nothing written since."""
+        return (
+            self.locked
+            and self.token is not None
+            and self.token.current()
+            and (self.customer_id, self.order_id) == (customer_id, order_id)
+            and customer_id in self.accounts
+            and (self.own is None or self.own.account_id == self.accounts[customer_id].pk)
+            and self.on == timezone.localdate()
+        )
+
+
+# the order's commitment row and newest override, the customer's ledger balance: scalar
+# subqueries in one statement (a commitment may sit on another account, so by order id)
+_COMMITMENT_FIELDS = [f.attname for f in Commitment._meta.concrete_fields]
+
+
+def _extras(order_id: int | None, single_customer: int | None) -> dict[str, Any]:
+    extras: dict[str, Any] = {}
+    if order_id is not None:
+        own = Commitment.objects.filter(order_id=order_id)
+        for name in _COMMITMENT_FIELDS:
+            extras[f"own_{name}"] = Subquery(own.values(name)[:1])
+        extras["override"] = Subquery(_override(order_id)[:1])
+    if single_customer is not None:
+        balance = CustomerBalance.objects.filter(customer_id=single_customer)
+        extras["open_debit"] = Subquery(balance.values("open_debit")[:1])
+        extras["open_credit"] = Subquery(balance.values("open_credit")[:1])
+    return extras
+
+
+def _override(order_id: int):
+    """The newest released hold's amount (0 when it has none); no row: never released."""
+    return (
+        CreditHold.objects.filter(order_id=order_id, status=HoldStatus.RELEASED)
+        .order_by("-released_at")
+        .values(covered=Coalesce("override_amount", Value(ZERO, output_field=AMOUNT_FIELD)))
+    )
+
+
+def _gather(
+    customer: Customer,
+    *,
+    order_id: int | None,
+    contract_id: int | None,
+    on: dt.date,
+    lock: bool,
+    accounts: dict[int, CreditAccount] | None = None,
+) -> Facts:
+    """Read what the check needs. Locked: the account rows first (`lock_set`), then — each
+    in a statement of its own, so that it sees what committed while this one waited — the
+    limits, and the order's commitment, its override and the ledger balance in one statement
+    (a second read of the own account row, carrying them as scalar subqueries); the overdue
+    items when the limit has credit terms. The ledger balance of a group is read apart (its
+    members' rows summed in Python: exact on SQLite too)."""
+    if lock:
+        accounts = lock_accounts(lock_set(customer))
+    limits = limits_for(customer, contract_id=contract_id, on=on)
+    # under a group limit, locked: the group's members are the accounts just locked
+    ids = list(accounts) if lock and limits.group is not None else members(customer, limits)
+    single = customer.pk if ids == [customer.pk] else None
+    extras = _extras(order_id, single)
+    row: dict[str, Any] | None = None
+    if accounts is None:
+        found = list(
+            CreditAccount.objects.filter(customer_id__in=ids).annotate(**extras).order_by("customer_id")
+        )  # fmt: skip
+        accounts = {a.customer_id: a for a in found}
+        if found and extras:
+            row = {name: getattr(found[0], name) for name in extras}
+    elif extras and accounts:
+        carrier = accounts.get(customer.pk) or next(iter(accounts.values()))
+        row = CreditAccount.objects.filter(pk=carrier.pk).values(**extras).first()
+    facts = Facts(
+        customer_id=customer.pk,
+        contract_id=contract_id,
+        order_id=order_id,
+        on=on,
+        limits=limits,
+        ids=ids,
+        accounts=accounts,
+        receivables=ZERO,
+        locked=lock,
+    )
+    if row is None:  # no account row to carry the subqueries: read them one by one
+        if order_id is not None:
+            facts.own = Commitment.objects.filter(order_id=order_id).first()
+            facts.override = _override(order_id).values_list("covered", flat=True).first()
+        facts.receivables = receivables_of(ids)
+    else:
+        if order_id is not None:
+            if row["own_id"] is not None:
+                values = [row[f"own_{name}"] for name in _COMMITMENT_FIELDS]
+                facts.own = Commitment.from_db(None, _COMMITMENT_FIELDS, values)
+            facts.override = row["override"]
+        if single is not None:
+            debit, credit = row["open_debit"] or ZERO, row["open_credit"] or ZERO
+            facts.receivables = quantize(debit - credit, base())
+        else:
+            facts.receivables = receivables_of(ids)
+    if limits.terms is not None:
+        facts.overdue = overdue_of(ids, on)
+    return facts
+
+
 @dataclass
 class Assessment:
     customer_id: int
@@ -365,6 +558,8 @@ class Assessment:
     group_limit: Decimal | None = None
     breaches: list[dict[str, Any]] = field(default_factory=list)
     overridden: bool = False
+    # what it was judged from (for `commit(checked=...)`), not part of the answer
+    facts: Facts | None = field(default=None, repr=False, compare=False)
 
     @property
     def exposure(self) -> Decimal:
@@ -414,41 +609,22 @@ def _exposure_text(a: Assessment, limit: Decimal, what: str) -> str:
     }
 
 
-def assess(
-    customer: Customer,
-    *,
-    amount: Decimal | None,
-    stage: str,
-    order_id: int | None = None,
-    contract_id: int | None = None,
-    on: dt.date | None = None,
-    accounts: dict[int, CreditAccount] | None = None,
-) -> Assessment:
-    """The numbers and breaches for `customer` if this order (`amount`, base) is added.
-    The order's own commitment (if any) is not counted twice; `amount` None: the order as
-    committed (the check at release to the warehouse)."""
-    on = on or timezone.localdate()
-    limits = limits_for(customer, contract_id=contract_id, on=on)
-    ids = members(customer, limits)
-    if accounts is None:
-        accounts = {a.customer_id: a for a in CreditAccount.objects.filter(customer_id__in=ids)}
-    own = ZERO
-    if order_id is not None:
-        own = (
-            Commitment.objects.filter(order_id=order_id).values_list("amount", flat=True).first()
-            or ZERO
-        )
-    committed = sum((a.committed_amount for a in accounts.values()), ZERO) - own
+def judge(facts: Facts, *, amount: Decimal | None, stage: str) -> Assessment:
+    """The numbers and breaches if this order (`amount`, base) is added, from `facts` (no
+    query). The order's own commitment (if any) is not counted twice; `amount` None: the
+    order as committed (the check at release to the warehouse)."""
+    limits, accounts = facts.limits, facts.accounts
+    own = facts.own.amount if facts.own is not None else ZERO
+    committed = sum((accounts[i].committed_amount for i in facts.ids if i in accounts), ZERO) - own
     terms = limits.terms
+    slot = limits.contract or limits.customer
     a = Assessment(
-        customer_id=customer.pk,
+        customer_id=facts.customer_id,
         mode=limits.mode,
         stage=stage,
-        limit=(limits.contract or limits.customer).amount
-        if (limits.contract or limits.customer)
-        else None,
+        limit=slot.amount if slot else None,
         group_limit=limits.group.amount if limits.group else None,
-        receivables=receivables_of(ids),
+        receivables=facts.receivables,
         orders=quantize(committed, base()),
         this_order=quantize(Decimal(own if amount is None else amount), base()),
         tolerance_days=terms.overdue_days if terms else 0,
@@ -464,11 +640,11 @@ def assess(
             {"code": "credit_group_limit_exceeded", "text": _exposure_text(a, a.group_limit, _("group ")),
              "limit": a.group_limit, "exposure": a.exposure}
         )  # fmt: skip
-    if terms is not None:
-        a.overdue_days, a.overdue_amount = overdue_of(ids, on)
+    if terms is not None and facts.overdue is not None:
+        a.overdue_days, a.overdue_amount = facts.overdue
         if a.overdue_days > a.tolerance_days and a.overdue_amount > a.tolerance_amount:
             a.breaches.append({"code": "credit_overdue", "text": overdue_text(a)})
-    own_account = accounts.get(customer.pk)
+    own_account = accounts.get(facts.customer_id)
     if own_account is not None and own_account.blocked and own_account.block_kind == "manual":
         a.breaches.append(
             {
@@ -476,15 +652,32 @@ def assess(
                 "text": _("customer blocked: %(r)s") % {"r": own_account.block_reason},
             }
         )
-    if order_id is not None:
-        override = (
-            CreditHold.objects.filter(order_id=order_id, status=HoldStatus.RELEASED)
-            .order_by("-released_at")
-            .first()
-        )
-        if override is not None and (override.override_amount or ZERO) >= a.this_order:
-            a.overridden = True
+    if facts.order_id is not None and facts.override is not None:
+        a.overridden = facts.override >= a.this_order
     return a
+
+
+def assess(
+    customer: Customer,
+    *,
+    amount: Decimal | None,
+    stage: str,
+    order_id: int | None = None,
+    contract_id: int | None = None,
+    on: dt.date | None = None,
+    accounts: dict[int, CreditAccount] | None = None,
+) -> Assessment:
+    """The numbers and breaches for `customer` if this order (`amount`, base) is added,
+    read without the lock (`accounts`: rows the caller locked)."""
+    facts = _gather(
+        customer,
+        order_id=order_id,
+        contract_id=contract_id,
+        on=on or timezone.localdate(),
+        lock=False,
+        accounts=accounts,
+    )
+    return judge(facts, amount=amount, stage=stage)
 
 
 def overdue_text(a: Assessment) -> str:
@@ -508,28 +701,32 @@ def check(
 ) -> Assessment:
     """The credit check at `stage` (entry, submit, confirm, amend, release). With `lock` (the
     default inside a transaction that may let exposure grow) the customer's account rows are
-    locked first, so a concurrent check waits for this one to commit its commitment."""
+    locked first, so a concurrent check waits for this one to commit its commitment; pass
+    the answer to `commit(checked=...)`.
+
+    Without the lock, an order whose figures this transaction read under the lock and
+    committed (`commit(checked=...)`) is judged from them while nothing they depend on was
+    written since (`memo`): the release gate after a confirmation reads nothing."""
+    on = timezone.localdate()
+    if not lock and order_id is not None:
+        kept = memo.get((customer.pk, contract_id, order_id, on))
+        if kept is not None:
+            return judge(kept, amount=amount, stage=stage)
+    facts = _gather(customer, order_id=order_id, contract_id=contract_id, on=on, lock=lock)
     if lock:
-        limits = limits_for(customer, contract_id=contract_id)
-        accounts = lock_accounts(members(customer, limits))
-        _refresh_overdue_block(customer, accounts.get(customer.pk))
-    else:
-        accounts = None
-    return assess(
-        customer,
-        amount=amount,
-        stage=stage,
-        order_id=order_id,
-        contract_id=contract_id,
-        accounts=accounts,
-    )
+        _refresh_overdue_block(facts)
+        facts.token = memo.token()
+    a = judge(facts, amount=amount, stage=stage)
+    a.facts = facts
+    return a
 
 
-def _refresh_overdue_block(customer: Customer, account: CreditAccount | None) -> None:
+def _refresh_overdue_block(facts: Facts) -> None:
     """Lazy lift: a stored overdue block whose debt is paid goes at the next check."""
+    account = facts.accounts.get(facts.customer_id)
     if account is None or not account.blocked or account.block_kind != "overdue":
         return
-    a = assess(customer, amount=ZERO, stage="entry", accounts={account.customer_id: account})
+    a = judge(facts, amount=ZERO, stage="entry")
     if not any(b["code"] == "credit_overdue" for b in a.breaches):
         _unblock(account, None, _("overdue debt paid"))
 
@@ -557,6 +754,7 @@ def hold_close(*, order_id: int) -> None:
     CreditHold.objects.filter(order_id=order_id, status=HoldStatus.HELD).update(
         status=HoldStatus.CLOSED
     )
+    memo.forget()  # an update sends no post_save
 
 
 @atomic_with_retry
@@ -580,13 +778,15 @@ def hold_release(*, by, order_id: int, comment: str, approved: bool = False) -> 
         )
     hooks.call("lock", order_id)  # the order row first
     hold = (
-        CreditHold.objects.select_for_update()
+        CreditHold.objects.select_for_update(of=("self",))
+        .select_related("customer")
         .filter(order_id=order_id, status=HoldStatus.HELD)
         .first()
     )
     if hold is None:
         raise Conflict(_("This order is not in credit hold."), code="order_not_held")
-    account = _account(hold.customer_id)
+    # the accounts the confirmation's check locks next, in the same (id) order
+    account = lock_accounts(lock_set(hold.customer))[hold.customer_id]
     hold.status = HoldStatus.RELEASED
     hold.released_by, hold.released_at, hold.comment = by, timezone.now(), comment
     hold.override_amount = hold.amount
@@ -599,6 +799,7 @@ def hold_release(*, by, order_id: int, comment: str, approved: bool = False) -> 
               "reasons": [r["text"] for r in hold.reasons], "by_approval": approved},
     )  # fmt: skip
     hooks.call("released", by=by, order_id=order_id, hold=hold)
+    memo.forget()  # the handler may widen the override with an update
     return hold
 
 

@@ -41,7 +41,7 @@ from orderdesk.fulfillment.services import (
 from orderdesk.fulfillment.services import (
     order_release as release_to_warehouse,
 )
-from orderdesk.orders.choices import OrderStatus
+from orderdesk.orders.choices import FulfillmentStatus, OrderStatus
 from orderdesk.orders.models import Order, OrderLine
 from orderdesk.orders.services import (
     order_cancel,
@@ -291,8 +291,11 @@ def carry_out(world: World, plan, order: Order) -> None:
             return
         _pay(world, order, prepaid_on, share=Decimal(1), prepayment=True)
     if plan.pay == "queue":
-        # an urgent pick-up: the head released it by hand; the warehouse has not shipped it
-        release_to_warehouse(by=world.users["head"], order=order.pk)
+        # an urgent pick-up: in the warehouse's queue, not shipped yet (released at the
+        # confirmation when nothing blocked it, else the head releases it by hand)
+        order.refresh_from_db(fields=["fulfillment_status"])
+        if order.fulfillment_status == FulfillmentStatus.NOT_RELEASED:
+            release_to_warehouse(by=world.users["head"], order=order.pk)
         world.order_flags["in the warehouse queue"] += 1
         return
     old = (today - start).days > 45

@@ -3,9 +3,11 @@
 `orders` may not import billing, credit or fulfillment; they register a handler here instead
 (from their AppConfig.ready) and the order services call `emit` at the moment the event
 happens, while the order row is still locked. A handler that raises undoes the whole action.
-A reaction that must see the committed order, or must never undo the action when it fails,
-is queued by the handler itself with `transaction.on_commit` (fulfillment's release and
-closing are).
+A reaction that must never undo the action when it fails runs in a savepoint of its own
+(fulfillment's release at confirmation: when it fails, or a release blocker objects, it is
+tried again after the commit), and one that must see the committed order is queued by the
+handler itself with `transaction.on_commit` (fulfillment's release after other changes, and
+closing).
 
 Every `emit` handler is called with keyword arguments: `by` (the user acting; None for the
 system), `order` (the locked `Order` as it is after the change) and those named below.

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db.models import Count, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
+from orderdesk.core import cache
 from orderdesk.core.errors import NotFound
 from orderdesk.core.roles import Role, roles_of
 from orderdesk.customers.selectors import customer_scope
@@ -184,37 +186,94 @@ class ManagerLimits:
     budget: DiscountBudget | None
 
 
-def limits_for(*, manager, on: dt.date) -> ManagerLimits:
-    """The limits, the manager's cap (the largest among the manager's roles; 0 without one)
-    and the budget whose period holds `on`, in one query."""
-    roles = Q(role__in=Group.objects.filter(user=manager).values("name"))
-    if manager.is_superuser:
-        roles |= Q(role=Role.ADMINISTRATOR)
+# the one limits row is reference data (core.cache); the caps of roles and the budgets are read
+# exactly, in a query made anyway: the manager's roles and budgets are not cached
+cache.track(PricingLimits)
+
+LIMITS_ANNOTATIONS = (
+    "limits_manager",
+    "limits_day",
+    "limits_cap",
+    "limits_budget_id",
+    "limits_budget_amount",
+    "limits_budget_start",
+    "limits_budget_end",
+)
+
+
+def limits_subqueries(*, manager_field: str, day_field: str) -> dict[str, Any]:
+    """The manager's cap (the largest among the manager's roles) and the budget whose period
+    holds the day, as scalar subqueries named `LIMITS_ANNOTATIONS`, to annotate on a query made
+    anyway whose rows name the manager and the day in `manager_field` and `day_field` (the
+    order: "manager_id", "order_date"). `limits_for(..., known=row)` then reads nothing but
+    the limits row, which is cached; it checks that the row was read for the same manager and
+    day. Caps and budgets are read exactly, in that statement."""
+    outer = OuterRef(OuterRef(manager_field))  # from inside the caps' subquery
+    roles = Q(role__in=Group.objects.filter(user=outer).values("name")) | Q(
+        Exists(get_user_model().objects.filter(pk=outer, is_superuser=True)),
+        role=Role.ADMINISTRATOR,
+    )
+    return {
+        "limits_manager": F(manager_field),
+        "limits_day": F(day_field),
+        **_subqueries(roles, OuterRef(manager_field), OuterRef(day_field)),
+    }
+
+
+def _subqueries(roles: Q, manager: Any, on: Any) -> dict[str, Subquery]:
     caps = RoleDiscountCap.objects.filter(roles).order_by("-max_manual_discount")
     budgets = DiscountBudget.objects.filter(
         manager=manager, period_start__lte=on, period_end__gte=on
     ).order_by("period_start")
-    row = (
-        PricingLimits.objects.filter(pk=1)
-        .annotate(
-            cap=Subquery(caps.values("max_manual_discount")[:1]),
-            budget_id=Subquery(budgets.values("pk")[:1]),
-            budget_amount=Subquery(budgets.values("amount")[:1]),
-            budget_start=Subquery(budgets.values("period_start")[:1]),
-            budget_end=Subquery(budgets.values("period_end")[:1]),
-        )
-        .first()
-    )
+    return {
+        "limits_cap": Subquery(caps.values("max_manual_discount")[:1]),
+        "limits_budget_id": Subquery(budgets.values("pk")[:1]),
+        "limits_budget_amount": Subquery(budgets.values("amount")[:1]),
+        "limits_budget_start": Subquery(budgets.values("period_start")[:1]),
+        "limits_budget_end": Subquery(budgets.values("period_end")[:1]),
+    }
+
+
+def _limits_row() -> PricingLimits:
+    row = PricingLimits.objects.filter(pk=1).first()
+    if row is None:  # a database set up without the seed
+        row, _created = PricingLimits.objects.get_or_create(pk=1)
+    return row
+
+
+def limits_for(*, manager, on: dt.date, known: Any = None) -> ManagerLimits:
+    """The limits, the manager's cap (the largest among the manager's roles; 0 without one)
+    and the budget whose period holds `on`, in one query.
+
+    `known`: a row that carries `limits_subqueries()` (annotated on a query made anyway, for
+    this manager and day); then the cap and the budget come from it, and the limits row from
+    the reference cache inside a `core.cache.scope`: no query."""
+    if (
+        known is not None
+        and all(hasattr(known, name) for name in LIMITS_ANNOTATIONS)
+        and (known.limits_manager, known.limits_day) == (manager.pk, on)
+    ):
+        limits = cache.cached("pricing.limits", _limits_row)
+        return _manager_limits(limits, manager, known)
+    roles = Q(role__in=Group.objects.filter(user=manager).values("name"))
+    if manager.is_superuser:
+        roles |= Q(role=Role.ADMINISTRATOR)
+    row = PricingLimits.objects.filter(pk=1).annotate(**_subqueries(roles, manager, on)).first()
     if row is None:  # a database set up without the seed
         PricingLimits.objects.get_or_create(pk=1)
         return limits_for(manager=manager, on=on)
+    return _manager_limits(row, manager, row)
+
+
+def _manager_limits(limits: PricingLimits, manager, known: Any) -> ManagerLimits:
     budget = None
-    if row.budget_id is not None:
+    if known.limits_budget_id is not None:
         budget = DiscountBudget(
-            pk=row.budget_id,
+            pk=known.limits_budget_id,
             manager=manager,
-            period_start=row.budget_start,
-            period_end=row.budget_end,
-            amount=row.budget_amount,
+            period_start=known.limits_budget_start,
+            period_end=known.limits_budget_end,
+            amount=known.limits_budget_amount,
         )
-    return ManagerLimits(row, Decimal(row.cap) if row.cap is not None else Decimal("0"), budget)
+    cap = known.limits_cap
+    return ManagerLimits(limits, Decimal(cap) if cap is not None else Decimal("0"), budget)

@@ -635,4 +635,21 @@ CASES: list[Case] = [
         query={"page": "-1"},
         code="filter_invalid",
     ),
+    # --- an order confirmed at entry (one request for an e-shop) ------------------------------
+    Case(
+        "B67",
+        "confirm at entry that is not true or false",
+        "post",
+        "/api/v1/orders/",
+        order_body(confirm="maybe"),
+        names="confirm",
+    ),
+    Case(
+        "B68",
+        "confirm at entry of an order without lines (no draft is left)",
+        "post",
+        "/api/v1/orders/",
+        {"customer": ref("customer"), "lines": [], "confirm": True},
+        code="order_empty",
+    ),
 ]

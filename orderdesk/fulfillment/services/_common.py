@@ -1,16 +1,19 @@
-"""What the fulfillment services share: locking balances, line arithmetic, history."""
+"""What the fulfillment services share: the settings, locking and writing balances, line
+arithmetic, history."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.db import connections, router
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import Entry, record_many, stream_of
 from orderdesk.catalog.models import StockBalance
+from orderdesk.core import cache
 from orderdesk.core.errors import NotFound
 from orderdesk.core.money import ZERO
 from orderdesk.orders.models import Order, OrderLine
@@ -18,20 +21,33 @@ from orderdesk.orders.permissions import order_scope
 from orderdesk.orders.services.line_cancel import open_quantity
 from orderdesk.orders.services.progress import lock_order_row
 
-from ..models import ReleaseLine, Reservation
+from ..models import FulfillmentSettings, ReleaseLine, Reservation
 
 __all__ = [
     "ZERO",
     "Entry",
+    "fulfillment_settings",
     "lock_balances",
     "lock_order_row",
     "open_quantity",
     "record_order",
     "released_by_line",
     "reservations_of",
+    "save_balances",
     "today",
     "visible_order_pk",
 ]
+
+# the warehouse's settings are reference data: read through the process cache (core.cache),
+# checked against the reference token the order services read with the locked order
+cache.track(FulfillmentSettings)
+
+
+def fulfillment_settings() -> FulfillmentSettings:
+    """`FulfillmentSettings` (defaults when no row was saved). Inside a `core.cache.scope`
+    (confirming, submitting) from the process cache at no statement; elsewhere read. The
+    value is shared between threads: read it, never change it."""
+    return cache.cached("fulfillment.settings", FulfillmentSettings.load)
 
 
 def today():
@@ -49,25 +65,54 @@ def visible_order_pk(user, order) -> int:
 
 def lock_balances(warehouse_id: int, product_ids: Iterable[int]) -> dict[int, StockBalance]:
     """The (product, warehouse) balance rows FOR UPDATE, in ascending product id (every
-    writer locks them in this order, after the order row: no deadlock). The rows exist from
-    set-up; a missing one is made first (a product set up before the warehouse)."""
+    writer locks them in this order, after the order row: no deadlock), in one statement.
+    The rows exist from set-up; a missing one (a product set up before the warehouse) is
+    made, and the rows are locked again in the same order."""
     ids = sorted(set(product_ids))
     if not ids:
         return {}
-    have = set(
-        StockBalance.objects.filter(warehouse_id=warehouse_id, product_id__in=ids).values_list(
-            "product_id", flat=True
+
+    def locked() -> dict[int, StockBalance]:
+        rows = (
+            StockBalance.objects.select_for_update()
+            .filter(warehouse_id=warehouse_id, product_id__in=ids)
+            .order_by("product_id")
         )
-    )
-    for pid in ids:
-        if pid not in have:
-            StockBalance.objects.get_or_create(product_id=pid, warehouse_id=warehouse_id)
-    rows = (
-        StockBalance.objects.select_for_update()
-        .filter(warehouse_id=warehouse_id, product_id__in=ids)
-        .order_by("product_id")
-    )
-    return {b.product_id: b for b in rows}
+        return {b.product_id: b for b in rows}
+
+    balances = locked()
+    if len(balances) < len(ids):
+        for pid in ids:
+            if pid not in balances:
+                StockBalance.objects.get_or_create(product_id=pid, warehouse_id=warehouse_id)
+        balances = locked()
+    return balances
+
+
+def save_balances(balances: Iterable[StockBalance], field: str = "reserved") -> None:
+    """Write `field` of the locked `balances` in one statement: `UPDATE ... FROM (VALUES
+    ...)` on PostgreSQL, Django's `bulk_update` (one `CASE`) elsewhere."""
+    rows = sorted(balances, key=lambda b: b.pk)
+    if not rows:
+        return
+    alias = router.db_for_write(StockBalance)
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        StockBalance.objects.using(alias).bulk_update(rows, [field])
+        return
+    qn = connection.ops.quote_name
+    column = qn(StockBalance._meta.get_field(field).column)
+    pk = qn(StockBalance._meta.pk.column)
+    values = ", ".join(["(%s::bigint, %s::numeric)"] * len(rows))
+    params: list = []
+    for b in rows:
+        params += [b.pk, getattr(b, field)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {qn(StockBalance._meta.db_table)} AS b SET {column} = v.value "
+            f"FROM (VALUES {values}) AS v(id, value) WHERE b.{pk} = v.id",
+            params,
+        )
 
 
 def released_by_line(order: Order | int) -> dict[int, Decimal]:

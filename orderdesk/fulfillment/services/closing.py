@@ -7,7 +7,6 @@ from orderdesk.orders.choices import OrderStatus, PaymentStatus
 from orderdesk.orders.models import Order
 from orderdesk.orders.services.closing import order_close_automatic
 
-from ..models import FulfillmentSettings
 from . import _common as c
 
 
@@ -23,7 +22,7 @@ def closing_reason(order: Order) -> str | None:
     if not any(li.shipped_quantity > 0 for li in lines):
         return None
     if any(li.cancelled_quantity > 0 for li in lines):
-        if not FulfillmentSettings.load().close_partially_shipped:
+        if not c.fulfillment_settings().close_partially_shipped:
             return None
         return "shipped_rest_cancelled_and_paid"
     return "shipped_and_paid"

@@ -10,14 +10,20 @@ their own transaction with the order row locked:
 - `ORDER_CHANGED` with `CHANGE_AMENDED`: reservations above what each line still needs
   (quantity less shipped less cancelled) return, in the same transaction.
 - `ORDER_CHANGED` with `CHANGE_CONFIRMED` (every confirmation: confirm, last approval, release
-  from credit hold, again after a reopened approval or a hold): reserve what the open lines
-  lack, in the same transaction, when `FulfillmentSettings.reserve_on_confirm` is on.
-- `ORDER_CHANGED` (any change) of a confirmed order that waits for its first release, or that
-  is now paid and shipped: after the commit, `after_order_change` releases what is due and
-  closes what is done, each in its own transaction. After the commit because the release
-  gate reads committed facts (credit control's blockers, the ledger's prepayment items) and
-  because a release or a closing that fails must never undo the confirmation or the payment
-  that made it possible: the daily `release_orders` (and the next change) tries again.
+  from credit hold, again after a reopened approval or a hold): in the same transaction,
+  with the order and lines the confirming service locked and read (nothing is locked or
+  read twice), reserve what the open lines lack when `FulfillmentSettings.reserve_on_confirm`
+  is on, then release what is due today when nothing blocks it (`release_at_confirmation`,
+  in a savepoint: a release that fails never undoes the confirmation). When a blocker
+  (credit control) objects or the release failed, it is asked again after the commit, as
+  any other change does (below).
+- `ORDER_CHANGED` (any other change) of a confirmed order that waits for its first release,
+  or that is now paid and shipped: after the commit, `after_order_change` releases what is
+  due and closes what is done, each in its own transaction. After the commit because the
+  release gate reads what other transactions decide (credit control's blockers, the ledger's
+  prepayment items) and because a release or a closing that fails must never undo the
+  payment or the change that made it possible: the daily `release_orders` (and the next
+  change) tries again.
 """
 
 from __future__ import annotations
@@ -32,10 +38,10 @@ from orderdesk.orders import hooks
 from orderdesk.orders.choices import FulfillmentStatus, OrderStatus, PaymentStatus
 from orderdesk.orders.models import Order
 
-from ..models import FulfillmentSettings
+from . import _common as c
 from .closing import close_if_done
-from .release import order_release_due
-from .stock import order_reserve, return_all_reservations, return_reservations
+from .release import order_release_due, release_at_confirmation
+from .stock import reserve_on_confirmation, return_all_reservations, return_reservations
 
 log = logging.getLogger("orderdesk.fulfillment")
 
@@ -62,17 +68,26 @@ def _waiting(status: str, fulfillment: str, payment: str) -> tuple[bool, bool]:
 
 
 def on_order_changed(*, by, order: Order, change: str, **_kw) -> None:
-    """hooks.ORDER_CHANGED: reserve at a confirmation (now); release or close after the
-    commit when the order's state asks for it (decided from the locked order: no query)."""
+    """hooks.ORDER_CHANGED: reserve and release at a confirmation (now, see the module);
+    release or close after the commit when the order's state asks for it (decided from the
+    locked order: no query)."""
     if change == hooks.CHANGE_AMENDED:
         # a line that needs less (quantity lowered) gives the rest of its reservation back,
         # whatever the amendment did to the status (reopened approval, credit hold)
         return_reservations(by=by, order=order, reason="amended")
     if order.status != OrderStatus.CONFIRMED:
         return
-    if change == hooks.CHANGE_CONFIRMED and FulfillmentSettings.load().reserve_on_confirm:
-        order_reserve(by=by, order=order, automatic=True)
     release, close = _waiting(order.status, order.fulfillment_status, order.payment_status)
+    if change == hooks.CHANGE_CONFIRMED:
+        reserve = c.fulfillment_settings().reserve_on_confirm
+        if reserve or release:
+            # the lines as the confirming service read them under the order's lock
+            # (prefetched by `order_confirm`/`order_submit`; one read otherwise)
+            lines = list(order.lines.all())
+            if reserve:
+                reserve_on_confirmation(by=by, order=order, lines=lines)
+            if release and release_at_confirmation(order, lines):
+                release = False
     if release or close:
         transaction.on_commit(partial(after_order_change, order.pk), robust=True)
 

@@ -31,7 +31,7 @@ from orderdesk.orders.choices import OrderStatus
 from orderdesk.orders.models import DeliveryScheduleEntry, Order, OrderLine
 from orderdesk.orders.services._common import check_quantity, number
 
-from ..models import FulfillmentSettings, MoveKind, Reservation, StockMove
+from ..models import MoveKind, Reservation, StockMove
 from ..permissions import can_keep_stock, can_reserve
 from . import _common as c
 
@@ -105,7 +105,7 @@ def stock_receive(
     comment = comment.strip()
     balance = c.lock_balances(warehouse.pk, [product.pk])[product.pk]
     grants = []
-    if FulfillmentSettings.load().reserve_on_receipt:
+    if c.fulfillment_settings().reserve_on_receipt:
         grants = _serve_backorders(
             product.pk, warehouse.pk, balance.on_hand + qty - balance.reserved
         )
@@ -294,36 +294,94 @@ def stock_adjust(
     return _move(by=by, balance=balance, kind=MoveKind.ADJUSTMENT, quantity=qty, comment=comment)
 
 
-def reserve_locked(order: Order, by) -> list[dict]:
+def reserve_locked(order: Order, by, *, lines: list[OrderLine] | None = None) -> list[dict]:
     """Reserve what each open line lacks, as far as stock is available (the order row is
-    locked by the caller). Returns the changes [{position, reserved, backordered}]."""
-    lines = list(order.lines.select_for_update().order_by("pk"))
-    reservations = c.reservations_of(order, lines)
+    locked by the caller). `lines`: the order's lines as read under that lock (a
+    confirmation has them already); otherwise they are read FOR UPDATE. Returns the changes
+    [{position, reserved, backordered}] in line id order.
+
+    Statements, whatever the number of lines: the reservation rows, the balance rows FOR
+    UPDATE (one statement, ascending product id), one INSERT of the missing reservation rows
+    with their final quantities, one UPDATE of the balances (and one of the existing
+    reservation rows that grew, when there are any)."""
+    if lines is None:
+        lines = list(order.lines.select_for_update().order_by("pk"))
+    else:
+        lines = sorted(lines, key=lambda li: li.pk)
+    have = {r.line_id: r for r in Reservation.objects.filter(order=order).order_by()}
     wants = {}
     for line in lines:
-        want = c.open_quantity(line) - reservations[line.pk].quantity
+        held = have[line.pk].quantity if line.pk in have else c.ZERO
+        want = c.open_quantity(line) - held
         if want > 0:
             wants[line.pk] = want
-    if not wants:
-        return []
-    balances = c.lock_balances(
-        order.warehouse_id, [li.product_id for li in lines if li.pk in wants]
+    balances = (
+        c.lock_balances(order.warehouse_id, [li.product_id for li in lines if li.pk in wants])
+        if wants
+        else {}
     )
-    changes = []
+    changes, grown, new_rows, touched = [], [], [], {}
     for line in lines:
         want = wants.get(line.pk)
-        if not want:
-            continue
-        balance = balances[line.product_id]
-        grant = max(c.ZERO, min(want, balance.on_hand - balance.reserved))
-        if grant > 0:
-            balance.reserved += grant
-            reservation = reservations[line.pk]
+        grant = c.ZERO
+        if want:
+            balance = balances[line.product_id]
+            grant = max(c.ZERO, min(want, balance.on_hand - balance.reserved))
+            if grant > 0:
+                balance.reserved += grant
+                touched[balance.pk] = balance
+            changes.append(
+                {"position": line.position, "reserved": grant, "backordered": want - grant}
+            )
+        reservation = have.get(line.pk)
+        if reservation is None:  # every line gets its row (it takes part in reservation)
+            new_rows.append(
+                Reservation(
+                    line=line,
+                    order=order,
+                    product_id=line.product_id,
+                    warehouse_id=order.warehouse_id,
+                    quantity=grant,
+                )
+            )
+        elif grant > 0:
             reservation.quantity += grant
-            reservation.save(update_fields=["quantity", "updated_at"])
-        changes.append({"position": line.position, "reserved": grant, "backordered": want - grant})
-    for balance in balances.values():
-        balance.save(update_fields=["reserved"])
+            grown.append(reservation)
+    if new_rows:
+        Reservation.objects.bulk_create(new_rows)
+    if grown:
+        now = timezone.now()
+        for reservation in grown:
+            reservation.updated_at = now
+        Reservation.objects.bulk_update(grown, ["quantity", "updated_at"])
+    c.save_balances(touched.values())
+    return changes
+
+
+def _record_reserved(order: Order, by, changes: list[dict], *, automatic: bool) -> None:
+    if any(ch["reserved"] > 0 for ch in changes):
+        c.record_order(
+            order,
+            by,
+            [
+                c.Entry(
+                    "fulfillment.stock.reserved",
+                    order,
+                    {},
+                    {"lines": changes, "automatic": automatic},
+                )
+            ],
+        )
+
+
+def reserve_on_confirmation(*, by, order: Order, lines: list[OrderLine]) -> list[dict]:
+    """The automatic reservation when an order is confirmed (`FulfillmentSettings.
+    reserve_on_confirm`): the confirming service holds the order row and has read its
+    `lines` under that lock, so neither is read again; acts for the company (no right
+    checked). Records `fulfillment.stock.reserved` (`automatic`) when anything was
+    reserved. No savepoint: a reservation that fails undoes the confirmation, as before."""
+    changes = reserve_locked(order, by, lines=lines)
+    _record_reserved(order, by, changes, automatic=True)
     return changes
 
 
@@ -345,25 +403,14 @@ def order_reserve(*, by, order: Order | int, automatic: bool = False) -> list[di
             _("Order %(n)s is not confirmed.") % {"n": order.number}, code="order_not_confirmed"
         )
     changes = reserve_locked(order, by)
-    if any(ch["reserved"] > 0 for ch in changes):
-        c.record_order(
-            order,
-            by,
-            [
-                c.Entry(
-                    "fulfillment.stock.reserved",
-                    order,
-                    {},
-                    {"lines": changes, "automatic": automatic},
-                )
-            ],
-        )
+    _record_reserved(order, by, changes, automatic=automatic)
     return changes
 
 
 def unreserve_locked(order: Order, lines, *, keep_open: bool = True) -> dict[int, Decimal]:
     """Give back what `lines` hold beyond their open quantity (all of it when
-    `keep_open=False`); the order row is locked by the caller. Returns {line id: returned}."""
+    `keep_open=False`); the order row is locked by the caller. Returns {line id: returned}.
+    The reservation rows and the balances are each written in one statement."""
     reservations = {
         r.line_id: r
         for r in c.Reservation.objects.select_for_update().filter(
@@ -375,7 +422,8 @@ def unreserve_locked(order: Order, lines, *, keep_open: bool = True) -> dict[int
     balances = c.lock_balances(
         order.warehouse_id, [li.product_id for li in lines if li.pk in reservations]
     )
-    returned = {}
+    returned, shrunk, touched = {}, [], {}
+    now = timezone.now()
     for line in lines:
         reservation = reservations.get(line.pk)
         if reservation is None:
@@ -384,11 +432,15 @@ def unreserve_locked(order: Order, lines, *, keep_open: bool = True) -> dict[int
         back = reservation.quantity - min(reservation.quantity, keep)
         if back > 0:
             reservation.quantity -= back
-            reservation.save(update_fields=["quantity", "updated_at"])
-            balances[line.product_id].reserved -= back
+            reservation.updated_at = now
+            shrunk.append(reservation)
+            balance = balances[line.product_id]
+            balance.reserved -= back
+            touched[balance.pk] = balance
             returned[line.pk] = back
-    for balance in balances.values():
-        balance.save(update_fields=["reserved"])
+    if shrunk:
+        c.Reservation.objects.bulk_update(shrunk, ["quantity", "updated_at"])
+    c.save_balances(touched.values())
     return returned
 
 

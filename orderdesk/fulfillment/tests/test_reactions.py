@@ -1,7 +1,8 @@
 """The warehouse's reactions to order changes made elsewhere, one test per path that emits an
 orders hook: cancelling and closing return the stock; a confirmation by approval or by a
-credit release reserves (in the transaction) and releases (after the commit); a prepayment
-releases the order and the last payment of a shipped order closes it (after the commit)."""
+credit release reserves and releases in the confirming transaction (nothing is left for
+after the commit); a prepayment releases the order and the last payment of a shipped order
+closes it (after the commit)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from orderdesk.billing.services import payment_create
 from orderdesk.credit import services as credit
 from orderdesk.fulfillment.models import Release
 from orderdesk.fulfillment.services import shipment_create
+from orderdesk.orders import hooks
 from orderdesk.orders.choices import OrderStatus
 from orderdesk.orders.models import Order
 from orderdesk.orders.services import (
@@ -93,7 +95,7 @@ def test_closing_an_order_by_hand_returns_what_is_still_reserved(
     assert returned.data["reason"] == "closed"
 
 
-def test_confirmation_by_approval_reserves_at_once_and_releases_after_the_commit(
+def test_confirmation_by_approval_reserves_and_releases_in_the_approving_transaction(
     manager,
     head,
     admin_user,
@@ -116,19 +118,25 @@ def test_confirmation_by_approval_reserves_at_once_and_releases_after_the_commit
 
     with django_capture_on_commit_callbacks() as callbacks:
         order_decide(by=head, order=order, decision="approve", comment="ok")
-    # in the approving transaction: confirmed and reserved, not yet released
+    # in the approving transaction: confirmed, reserved and released; nothing waits
+    assert not callbacks
     order = reload(order)
-    assert order.status == OrderStatus.CONFIRMED and order.fulfillment_status == "not_released"
+    assert order.status == OrderStatus.CONFIRMED and order.fulfillment_status == "released"
     assert lines_of(order)[0].reservation.quantity == 4
     assert balance(stocked, warehouse).reserved == 4
-    assert not Release.objects.filter(order=order).exists()
-    # after the commit: released
-    for callback in callbacks:
-        callback()
-    assert reload(order).fulfillment_status == "released"
+    release = Release.objects.get(order=order)
+    assert release.automatic and release.released_by is None
     acts = actions(order)
-    assert "fulfillment.stock.reserved" in acts and "fulfillment.order.released" in acts
-    assert acts.index("orders.order.confirmed") < acts.index("fulfillment.stock.reserved")
+    assert acts[acts.index("orders.order.confirmed") :] == [
+        "orders.order.confirmed",
+        "fulfillment.stock.reserved",
+        "fulfillment.order.released",
+        "orders.order.fulfillment_status_changed",
+    ]
+    released = Event.objects.get(stream=stream_of(order), action="fulfillment.order.released")
+    assert released.actor_name == "system" and released.data["automatic"] is True
+    reserved = Event.objects.get(stream=stream_of(order), action="fulfillment.stock.reserved")
+    assert reserved.actor == head
 
 
 def test_reconfirmation_after_a_material_amendment_reserves_what_the_new_quantity_lacks(
@@ -157,7 +165,7 @@ def test_reconfirmation_after_a_material_amendment_reserves_what_the_new_quantit
     assert balance(stocked, warehouse).reserved == 6
 
 
-def test_a_credit_release_reserves_at_once_and_releases_after_the_commit(
+def test_a_credit_release_reserves_and_releases_in_its_transaction(
     manager, controller, customer, stocked, warehouse, django_capture_on_commit_callbacks
 ):
     credit.limit_set(by=controller, customer=customer, amount="1", mode="block_confirmation")
@@ -167,12 +175,10 @@ def test_a_credit_release_reserves_at_once_and_releases_after_the_commit(
 
     with django_capture_on_commit_callbacks() as callbacks:
         credit_release(by=controller, order=order, comment="pays tomorrow")
+    assert not callbacks
     order = reload(order)
-    assert order.status == OrderStatus.CONFIRMED and order.fulfillment_status == "not_released"
+    assert order.status == OrderStatus.CONFIRMED and order.fulfillment_status == "released"
     assert lines_of(order)[0].reservation.quantity == 3
-    for callback in callbacks:
-        callback()
-    assert reload(order).fulfillment_status == "released"
 
 
 def test_the_prepayment_releases_the_order_after_the_commit(
@@ -246,3 +252,84 @@ def test_a_plain_confirmation_reserves_and_releases(
     order = reload(order)
     assert order.fulfillment_status == "released"
     assert lines_of(order)[0].reservation.quantity == Decimal(2)
+
+
+@pytest.fixture
+def gate(monkeypatch):
+    """An extra RELEASE_BLOCKERS answer the test switches (the registry is restored)."""
+    state = {"answer": None}
+
+    def answer(*, order, **_kw):
+        if isinstance(state["answer"], Exception):
+            raise state["answer"]
+        return state["answer"]
+
+    handlers = [*hooks._HANDLERS[hooks.RELEASE_BLOCKERS], ("test.gate", answer)]
+    monkeypatch.setitem(hooks._HANDLERS, hooks.RELEASE_BLOCKERS, handlers)
+    return state
+
+
+def test_a_blocker_at_confirmation_is_asked_again_after_the_commit(
+    manager, customer, stocked, warehouse, gate, django_capture_on_commit_callbacks
+):
+    """A blocker's answer may change with what the rest of the confirming transaction
+    writes (a credit override's amount is set after the confirmation it allows): the gate
+    is asked again after the commit, as before."""
+    order = make_order(manager, customer, [(stocked, 2, None)], confirm=False)
+    gate["answer"] = "not now"
+    with django_capture_on_commit_callbacks() as callbacks:
+        confirmed = order_confirm(by=manager, order=order)
+    assert confirmed.fulfillment_status == "not_released"
+    assert not Release.objects.filter(order=order).exists()
+    assert balance(stocked, warehouse).reserved == 2  # the reservation stands
+    assert len(callbacks) == 1
+
+    gate["answer"] = None
+    callbacks[0]()
+    assert reload(order).fulfillment_status == "released"
+
+
+def test_a_release_that_fails_at_confirmation_never_undoes_it(
+    manager, customer, stocked, warehouse, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The release runs in a savepoint: when it fails after writing (here its history), its
+    rows go, the confirmation and the reservation stay, and it is tried after the commit."""
+    from orderdesk.fulfillment.services import release as release_module
+
+    order = make_order(manager, customer, [(stocked, 2, None)], confirm=False)
+    real = release_module.c.record_order
+
+    def failing(order, by, entries):
+        if entries[0].action == "fulfillment.order.released":
+            raise RuntimeError("history unavailable")
+        return real(order, by, entries)
+
+    monkeypatch.setattr(release_module.c, "record_order", failing)
+    with django_capture_on_commit_callbacks() as callbacks:
+        confirmed = order_confirm(by=manager, order=order)
+    assert confirmed.status == OrderStatus.CONFIRMED
+    assert confirmed.fulfillment_status == "not_released"  # in memory too
+    order = reload(order)
+    assert (order.status, order.fulfillment_status) == (OrderStatus.CONFIRMED, "not_released")
+    assert not Release.objects.filter(order=order).exists()
+    assert balance(stocked, warehouse).reserved == 2
+    assert "fulfillment.order.released" not in actions(order)
+
+    monkeypatch.setattr(release_module.c, "record_order", real)
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert reload(order).fulfillment_status == "released"
+
+
+def test_an_order_waiting_for_its_prepayment_is_settled_at_confirmation(
+    manager, customer, stocked, company, django_capture_on_commit_callbacks
+):
+    """The prepayment gate answers the same after the commit: nothing is queued for it."""
+    order = make_order(manager, customer, [(stocked, 2, None)], terms="prepay100", confirm=False)
+    with django_capture_on_commit_callbacks() as callbacks:
+        confirmed = order_confirm(by=manager, order=order)
+    assert confirmed.fulfillment_status == "not_released"
+    assert not Release.objects.filter(order=order).exists()
+    for callback in callbacks:  # billing's payment state may queue its own
+        callback()
+    assert reload(order).fulfillment_status == "not_released"

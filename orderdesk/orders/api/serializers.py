@@ -20,7 +20,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from ..choices import OrderAction
+from ..choices import FulfillmentStatus, OrderAction, OrderStatus, PaymentStatus
 from ..models import CancellationReason, Order, OrderLine, OrderTemplate, OrderTemplateLine
 from ..services import LineInput
 
@@ -145,8 +145,37 @@ class OrderHeaderInputSerializer(StrictInputSerializer):
 
 
 class OrderCreateInputSerializer(OrderHeaderInputSerializer):
+    """A new order; `confirm` or `submit` moves it on in the same transaction (one request
+    for an e-shop): the outcome is the one of `POST /orders/{id}/confirm/` (or `submit/`),
+    and a refusal of the move leaves no draft behind."""
+
     customer = _id()
     lines = LineInputSerializer(many=True, required=False, max_length=MAX_LINES)
+    confirm = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_(
+            "Confirm the order at once, as POST /orders/{id}/confirm/ does: confirmed, "
+            "pending_approval when approval rules fire, or credit_hold."
+        ),
+    )
+    submit = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Submit the order at once, as POST /orders/{id}/submit/ does."),
+    )
+
+    def validate(self, attrs):
+        if attrs.get("confirm") and attrs.get("submit"):
+            raise serializers.ValidationError(
+                {
+                    "submit": ErrorDetail(
+                        str(_("Send either confirm or submit, not both.")),
+                        code="confirm_or_submit",
+                    )
+                }
+            )
+        return attrs
 
 
 class OrderCancelInputSerializer(StrictInputSerializer):
@@ -350,6 +379,19 @@ class OrderListItemSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class OrderMinimalSerializer(serializers.Serializer):
+    """The compact answer to a create, submit or confirm sent with `Prefer: return=minimal`
+    (RFC 7240): what an e-shop keeps of the order. The view builds it by hand (see
+    `views.order_minimal`); this class describes it in the OpenAPI schema."""
+
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=OrderStatus.choices, read_only=True)
+    fulfillment_status = serializers.ChoiceField(choices=FulfillmentStatus.choices, read_only=True)
+    payment_status = serializers.ChoiceField(choices=PaymentStatus.choices, read_only=True)
+    totals = OrderTotalsSerializer(read_only=True)
 
 
 class OrderDetailSerializer(serializers.ModelSerializer):

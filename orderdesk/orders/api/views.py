@@ -4,18 +4,28 @@ Each write makes sure the user can see the order (an order the user may not see 
 `order_not_found`, 404, never a hint that it exists), calls one service and answers with the
 order card: read again with `selectors.order_get_for`, or, for create, submit and confirm,
 built from the order the service returns (see `moved`), which holds what the card shows.
-Refusals are domain errors and leave as {"code", "detail", "fields"} through
-`core.api.exception_handler`.
+Create, submit and confirm answer the compact `OrderMinimalSerializer` instead when the
+client sends `Prefer: return=minimal` (RFC 7240). A create with `confirm` (or `submit`)
+confirms in the same transaction (`OrderListCreateView.post`). Refusals are domain errors
+and leave as {"code", "detail", "fields"} through `core.api.exception_handler`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, prefetch_related_objects
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -23,6 +33,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orderdesk.core.api import CREATED, ERROR_RESPONSES, IDEMPOTENCY_HEADER, idempotent
+from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import NotFound, PermissionRefused
 from orderdesk.core.roles import Role, has_role, is_admin
 from orderdesk.pricing.selectors import can_view_prices
@@ -85,13 +96,14 @@ def order_answer(request: Request, order: Order, *, code: int = status.HTTP_200_
 AFTER_COMMIT_FIELDS = ["status", "fulfillment_status", "payment_status", "revision", "updated_at"]
 
 
-def moved(request: Request, pk: Any, service) -> Order:
+def moved(request: Request, pk: Any, service, *, card: bool = True) -> Order:
     """Submit or confirm order `pk` and return it for the answer, without reading it twice.
 
     The service locks the order and checks the user may change it; an order the user may not
     change answers 404 `order_not_found` when the user may not even see it (the visibility
     query runs only then). The locked order comes with its terms, lines and instalments
-    (`entry.moving_shape`); the schedules and the columns that change on commit are read."""
+    (`entry.moving_shape`); the columns that change on commit are read, and the schedules
+    when the answer is the `card` (not the minimal one)."""
     try:
         order = service(by=request.user, order=pk)
     except PermissionRefused as exc:
@@ -99,11 +111,101 @@ def moved(request: Request, pk: Any, service) -> Order:
             ensure_visible(request.user, pk)
         raise
     order.refresh_from_db(fields=AFTER_COMMIT_FIELDS)
-    prefetch_related_objects(
-        list(order.lines.all()),
-        Prefetch("schedule", queryset=DeliveryScheduleEntry.objects.order_by("date")),
-    )
+    if card:
+        prefetch_related_objects(
+            list(order.lines.all()),
+            Prefetch("schedule", queryset=DeliveryScheduleEntry.objects.order_by("date")),
+        )
     return order
+
+
+# --- the compact answer (RFC 7240) --------------------------------------------------------------
+
+RETURN_MINIMAL = "return=minimal"
+MINIMAL_KEYS = frozenset(s.OrderMinimalSerializer._declared_fields)
+# one field instance for every answer: the same rendering as the card's totals, without
+# building a serializer per answer
+_AMOUNT = serializers.DecimalField(max_digits=18, decimal_places=2)
+
+PREFER_HEADER = OpenApiParameter(
+    name="Prefer",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    enum=[RETURN_MINIMAL, "return=representation"],
+    description="`return=minimal` (RFC 7240): answer only id, number, status, "
+    "fulfillment_status, payment_status and totals, with the order's URL in `Location` and "
+    "`Preference-Applied: return=minimal`. Without it the answer is the order card.",
+)
+
+
+def prefers_minimal(request: Request) -> bool:
+    """Whether the client asks for the compact answer: the first `return` preference of the
+    Prefer header(s) is `minimal` (names and values compared case-insensitively)."""
+    header = request.headers.get("Prefer", "")
+    for preference in header.split(","):
+        name, _sep, value = preference.split(";", 1)[0].partition("=")
+        if name.strip().lower() == "return":
+            return value.strip().strip('"').lower() == "minimal"
+    return False
+
+
+def order_minimal(order: Order) -> dict[str, Any]:
+    """`OrderMinimalSerializer`'s body, from the columns of the order in memory: no related
+    record, no deviation, no line is read."""
+    return {
+        "id": order.pk,
+        "number": order.number,
+        "status": order.status,
+        "fulfillment_status": order.fulfillment_status,
+        "payment_status": order.payment_status,
+        "totals": {
+            "currency": order.currency_id,
+            "net_amount": _AMOUNT.to_representation(order.net_amount),
+            "vat_amount": _AMOUNT.to_representation(order.vat_amount),
+            "gross_amount": _AMOUNT.to_representation(order.gross_amount),
+        },
+    }
+
+
+def order_reply(
+    request: Request, order: Order, *, minimal: bool, code: int = status.HTTP_200_OK
+) -> Response:
+    """The order card, or the compact answer when the client prefers it."""
+    if minimal:
+        return Response(order_minimal(order), status=code)
+    return order_answer(request, order, code=code)
+
+
+def with_reply_headers(response: Response) -> Response:
+    """Headers of a create, submit or confirm answer (first or replayed): `Location` of the
+    order for a create or a compact answer, `Preference-Applied` when the body is compact."""
+    data = response.data
+    if response.status_code < 300 and isinstance(data, dict) and "id" in data:
+        compact = data.keys() == MINIMAL_KEYS
+        if compact or response.status_code == CREATED:
+            response["Location"] = reverse("api-order", args=[data["id"]])
+        if compact:
+            response["Preference-Applied"] = RETURN_MINIMAL
+    patch_vary_headers(response, ["Prefer"])
+    return response
+
+
+def order_or_minimal_response(*, created: bool = False, description: str = "") -> dict:
+    """OpenAPI: the success answer is the card, or the compact body under `Prefer`."""
+    body = PolymorphicProxySerializer(
+        component_name="OrderCreated" if created else "OrderMoved",
+        serializers=[s.OrderDetailSerializer, s.OrderMinimalSerializer],
+        resource_type_field_name=None,
+    )
+    return {(CREATED if created else 200): OpenApiResponse(body, description=description)}
+
+
+def service_body(service):
+    """The service function without its own transaction decorator (`atomic_with_retry`), for a
+    caller that runs several services in one transaction it opened itself: nested, each
+    decorator would only add a savepoint (two statements) that nothing rolls back to, as any
+    refusal ends the caller's whole transaction. The services' rules are all in the body."""
+    return getattr(service, "__wrapped__", service)
 
 
 def ensure_visible(user, pk: Any) -> None:
@@ -202,30 +304,77 @@ class OrderListCreateView(OrdersAPIView):
     @extend_schema(
         operation_id="orders_create",
         tags=ORDERS,
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, PREFER_HEADER],
         request=s.OrderCreateInputSerializer,
-        responses={201: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        responses={
+            **order_or_minimal_response(
+                created=True,
+                description="The order (the card, or the compact body under "
+                "`Prefer: return=minimal`); its URL in `Location`.",
+            ),
+            **ERROR_RESPONSES,
+        },
         description="Enter a draft order. Header values not sent come from the customer's "
         "default (or the given) contract; a value sent that differs from the contract needs "
-        "the user's right on that term (`term_change_forbidden`).",
+        "the user's right on that term (`term_change_forbidden`). With `confirm: true` the "
+        "order is confirmed in the same transaction, exactly as `orders_confirm` does "
+        "(`status` confirmed, pending_approval when approval rules fire, or credit_hold); "
+        "with `submit: true` it is submitted as `orders_submit` does. A refusal of the "
+        "confirmation (`order_empty`, `exchange_rate_missing`, `approval_no_approver`...) "
+        "leaves no draft behind.",
     )
     def post(self, request: Request) -> Response:
-        def create() -> Response:
-            data = dict(parse(s.OrderCreateInputSerializer, request))
-            order = services.order_create(
-                by=request.user,
-                customer=data.pop("customer"),
-                lines=data.pop("lines", []),
-                **data,
-            )
-            # the order as created, with its lines and schedules in memory: no re-read
-            lines = order.created_lines
-            for line in lines:
-                known_related(line, "schedule", line.created_schedule)
-            known_related(order, "lines", lines)
-            return order_answer(request, order, code=CREATED)
+        # parsed before the idempotency record is written: a body of the wrong shape is
+        # refused without a statement (it would not be remembered either way)
+        data = dict(parse(s.OrderCreateInputSerializer, request))
+        confirm, submit = data.pop("confirm", False), data.pop("submit", False)
+        move = services.order_confirm if confirm else services.order_submit if submit else None
+        minimal = prefers_minimal(request)
+        customer, lines = data.pop("customer"), data.pop("lines", [])
+        before_commit: list[Order] = []  # an answer built inside idempotent()'s transaction
 
-        return idempotent(request, scope="orders.create", handler=create)
+        def create_and_move() -> Order:
+            # one transaction for both services (see service_body), retried as one
+            order = service_body(services.order_create)(
+                by=request.user, customer=customer, lines=lines, **data
+            )
+            schedules = {line.pk: line.created_schedule for line in order.created_lines}
+            order = service_body(move)(by=request.user, order=order.pk)
+            if not minimal:  # the card shows the schedules just written: no re-read
+                for line in order.lines.all():
+                    known_related(line, "schedule", schedules[line.pk])
+            return order
+
+        def create() -> Response:
+            if move is None:
+                order = services.order_create(
+                    by=request.user, customer=customer, lines=lines, **data
+                )
+                if not minimal:  # the order as created, lines and schedules in memory
+                    created = order.created_lines
+                    for line in created:
+                        known_related(line, "schedule", line.created_schedule)
+                    known_related(order, "lines", created)
+                return order_reply(request, order, minimal=minimal, code=CREATED)
+            order = atomic_with_retry(create_and_move)()
+            # the confirmation's handlers change the row through their own instances (the
+            # payment state); once committed, its follow-ups too (the warehouse's release)
+            order.refresh_from_db(fields=AFTER_COMMIT_FIELDS)
+            if connection.in_atomic_block:  # idempotent()'s transaction: not committed yet
+                before_commit.append(order)
+            return order_reply(request, order, minimal=minimal, code=CREATED)
+
+        response = idempotent(request, scope="orders.create", handler=create)
+        if before_commit and not connection.in_atomic_block:
+            # with an Idempotency-Key the answer was built (and stored) before the commit: the
+            # client gets the columns as the commit's follow-ups left them; a replay answers
+            # the stored body
+            order = before_commit[0]
+            stored = [getattr(order, f) for f in AFTER_COMMIT_FIELDS]
+            order.refresh_from_db(fields=AFTER_COMMIT_FIELDS)
+            if stored != [getattr(order, f) for f in AFTER_COMMIT_FIELDS]:
+                response = order_reply(request, order, minimal=minimal, code=CREATED)
+        return with_reply_headers(response)
 
 
 class OrderDetailView(OrdersAPIView):
@@ -297,12 +446,16 @@ class OrderConfirmView(OrdersAPIView):
         operation_id="orders_confirm",
         tags=ORDERS,
         request=None,
-        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
-        description="Confirm a draft; the exchange rate is fixed at today's rate.",
+        parameters=[PREFER_HEADER],
+        responses={**order_or_minimal_response(), **ERROR_RESPONSES},
+        description="Confirm a draft; the exchange rate is fixed at today's rate. As "
+        "submitting, it waits for approval (pending_approval) when approval rules fire, and "
+        "credit control may hold it (credit_hold).",
     )
     def post(self, request: Request, pk: int) -> Response:
-        order = moved(request, pk, services.order_confirm)
-        return order_answer(request, order)
+        minimal = prefers_minimal(request)
+        order = moved(request, pk, services.order_confirm, card=not minimal)
+        return with_reply_headers(order_reply(request, order, minimal=minimal))
 
 
 class OrderCancelView(OrdersAPIView):
@@ -592,12 +745,15 @@ class OrderSubmitView(OrdersAPIView):
         operation_id="orders_submit",
         tags=ORDERS,
         request=None,
-        responses={200: s.OrderDetailSerializer, **ERROR_RESPONSES},
+        parameters=[PREFER_HEADER],
+        responses={**order_or_minimal_response(), **ERROR_RESPONSES},
         description="Submit a draft: approval (pending_approval) when its deviations match "
         "approval rules, else confirmation under credit control (confirmed or credit_hold).",
     )
     def post(self, request: Request, pk: int) -> Response:
-        return order_answer(request, moved(request, pk, services.order_submit))
+        minimal = prefers_minimal(request)
+        order = moved(request, pk, services.order_submit, card=not minimal)
+        return with_reply_headers(order_reply(request, order, minimal=minimal))
 
 
 class OrderSubmitPreviewView(OrdersAPIView):

@@ -158,6 +158,7 @@ def confirm_locked(by, order: Order, *, action: str, stage: str, **data: Any) ->
         order_number=order.number,
         amount=order.base_gross_amount,
         cancelled=cancelled_base(order),
+        checked=assessment,  # the rows the check locked and read: written without a re-read
     )
     edit.flush()
     if first_time:
@@ -173,6 +174,7 @@ def after_amendment(edit: c.Edit, before_amount: Decimal) -> None:
     order = edit.order
     if order.status != OrderStatus.CONFIRMED:
         return
+    assessment = None
     if order.base_gross_amount > before_amount:
         assessment = assess(order, "amend")
         if assessment.holds:
@@ -195,6 +197,7 @@ def after_amendment(edit: c.Edit, before_amount: Decimal) -> None:
         order_number=order.number,
         amount=order.base_gross_amount,
         cancelled=cancelled_base(order),
+        checked=assessment,
     )
 
 

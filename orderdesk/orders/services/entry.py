@@ -7,16 +7,19 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import CharField, OuterRef, Prefetch, ProtectedError, Subquery, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orderdesk.audit.services import diff, snapshot
+from orderdesk.audit.models import StreamHead
+from orderdesk.audit.services import diff, prime_head, snapshot, stream_of
 from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, NotFound, PermissionRefused, ValidationFailed
 from orderdesk.core.services import currency_get, number_next, rate_for
 from orderdesk.core.transitions import transition_target
+from orderdesk.pricing.selectors import limits_subqueries
 from orderdesk.pricing.services import contract_for_order, quote_prices
 
 from .. import hooks
@@ -173,6 +176,8 @@ def lock_order(order: Order | int, *, by, action: str, moving: bool = False) -> 
         order = qs.get(pk=pk)
     except (Order.DoesNotExist, ValueError, TypeError):
         raise NotFound(_("No such order."), code="order_not_found") from None
+    if moving and order.head_seq is not None:
+        prime_head(stream_of(order), order.head_seq, order.head_hash)
     if not can_edit_order(by, order):
         raise PermissionRefused(
             _("You may not change order %(n)s.") % {"n": order.number}, code="order_not_permitted"
@@ -194,7 +199,8 @@ def moving_shape(qs):
     """What submitting and confirming read of an order, loaded with it: the terms, the
     manager, the warehouse and the author joined (the API's answer shows them), the lines
     (with products, by position) and the instalments of the payment terms prefetched, and
-    the reference-data token (core.cache) as `reference_token`."""
+    the reference-data token (core.cache) as `reference_token`, and the manager's discount
+    cap and budget (`pricing.selectors.limits_subqueries`)."""
     lines = OrderLine.objects.select_related("product").order_by("position")
     return (
         qs.select_related(
@@ -206,8 +212,25 @@ def moving_shape(qs):
             "created_by",
         )
         .prefetch_related(Prefetch("lines", queryset=lines), "payment_terms__instalments")
-        .annotate(reference_token=cache.version_subquery())
+        .annotate(
+            reference_token=cache.version_subquery(),
+            # the manager's discount cap and budget for the deviations' limits, in this same
+            # statement (pricing.selectors.limits_for(known=order))
+            **limits_subqueries(manager_field="manager_id", day_field="order_date"),
+            # where the order's history stream ends (a hint for audit, checked on write)
+            **_head_subqueries(),
+        )
     )
+
+
+def _head_subqueries() -> dict:
+    heads = StreamHead.objects.filter(
+        stream=Concat(Value("orders.order:"), Cast(OuterRef("pk"), CharField()))
+    )
+    return {
+        "head_seq": Subquery(heads.values("seq")[:1]),
+        "head_hash": Subquery(heads.values("hash")[:1]),
+    }
 
 
 def _reprice(order: Order, lines: list[OrderLine], *, old_rate: Decimal, old_currency: str) -> None:

@@ -59,7 +59,11 @@ def world(manager, other_manager, head, admin_user, customer, contract, product,
     alpha_draft = new(manager, customer)
     beta_confirmed = order_confirm(by=other_manager, order=new(other_manager, beta))
     gamma_released = order_confirm(by=outsider, order=new(outsider, gamma))
-    # fulfilment comes with its own issue; until then the field is set directly
+    # the warehouse releases a confirmed order in the confirming transaction; Бета's stays
+    # confirmed and not released here, Гамма's released, whatever the warehouse decided
+    Order.objects.filter(pk=beta_confirmed.pk).update(
+        fulfillment_status=FulfillmentStatus.NOT_RELEASED
+    )
     Order.objects.filter(pk=gamma_released.pk).update(fulfillment_status=FulfillmentStatus.RELEASED)
     gamma_draft = new(outsider, gamma)
     users = {

@@ -37,6 +37,7 @@ from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from orderdesk.core.money import ZERO, quantize, to_decimal
 from orderdesk.orders.models import Order
+from orderdesk.receivables.services import lock_balances
 
 from ..calculations import commission_by_terms, line_adds_up, plan_allocation
 from ..choices import EntryKind, LineStatus
@@ -728,9 +729,13 @@ def payout_import(
             code="payout_report_duplicate",
             fields={"number": number},
         ) from None
-    # the orders the lines will pay, locked in ascending id order; then match again under
-    # the locks (what is open may have changed since the preview)
-    c.lock_orders([t["row"].order_id for t in todo])
+    # the orders the lines will pay, locked in ascending id order, then their customers'
+    # ledger balances in ascending customer id (the ledger's first lock, taken here up front:
+    # paying the lines in file order would otherwise lock the customers in file order, and
+    # two imports meeting in opposite order would deadlock); then match again under the
+    # locks (what is open may have changed since the preview)
+    locked = c.lock_orders([t["row"].order_id for t in todo])
+    lock_balances(order.customer_id for order in locked.values())
     entries: list[IntermediaryEntry] = []
     for item in todo:
         row: PayoutRow = item["row"]

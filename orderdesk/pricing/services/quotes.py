@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
+from django.db.models import F, Q, QuerySet, Value
 from django.utils.translation import gettext as _
 
 from orderdesk.catalog.models import Product
@@ -118,22 +118,67 @@ class _Rates:
         return self.known[code]
 
 
-def _best_items(price_list_id: int, ids, quantities, on) -> dict[int, tuple]:
-    """The item of each product valid on `on` with the largest break not above its quantity
-    (between equal breaks the later start): {product_id: (price, min_quantity, valid_from)}."""
-    items = (
-        PriceListItem.objects.filter(price_list_id=price_list_id, product_id__in=ids)
-        .filter(valid_from__lte=on)
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-        .order_by("product_id", "-min_quantity", "-valid_from")
-        .values_list("product_id", "price", "min_quantity", "valid_from")
-    )
+def _valid_on(on: dt.date) -> Q:
+    return Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+
+
+def _item_rows(price_list_id: int, ids) -> QuerySet:
+    return PriceListItem.objects.filter(price_list_id=price_list_id, product_id__in=ids)
+
+
+def _pick_best(rows, quantities) -> dict[int, tuple]:
+    """From (product_id, price, min_quantity, valid_from) rows: the largest break not above
+    each product's quantity, between equal breaks the later start."""
     best: dict[int, tuple] = {}
-    for product_id, price, min_quantity, valid_from in items:
+    for product_id, price, min_quantity, valid_from in sorted(
+        rows, key=lambda r: (r[0], -r[2], -r[3].toordinal())
+    ):
         if product_id in best or min_quantity > quantities.get(product_id, Decimal(0)):
             continue
         best[product_id] = (price, min_quantity, valid_from)
     return best
+
+
+def _best_items(price_list_id: int, ids, quantities, on) -> dict[int, tuple]:
+    """The item of each product valid on `on` with the largest break not above its quantity
+    (between equal breaks the later start): {product_id: (price, min_quantity, valid_from)}."""
+    items = (
+        _item_rows(price_list_id, ids)
+        .filter(_valid_on(on))
+        .values_list("product_id", "price", "min_quantity", "valid_from")
+    )
+    return _pick_best(items, quantities)
+
+
+def _contract_prices_and_items(contract: Contract, price_list_id: int, ids, on) -> tuple:
+    """The contract's prices and the list's own items valid on `on`, for `ids`, in one query
+    (UNION ALL): ([(product_id, price, valid_from)], [(product_id, price, min_quantity,
+    valid_from)]). The items of products the contract prices are read too, and not used."""
+    quantity = PriceListItem._meta.get_field("min_quantity")
+    items = (
+        _item_rows(price_list_id, ids)
+        .filter(_valid_on(on))
+        .order_by()
+        .annotate(mq=F("min_quantity"), src=Value(0))
+        .values_list("product_id", "price", "valid_from", "mq", "src")
+    )
+    prices = (
+        ContractPrice.objects.filter(contract=contract, product_id__in=ids)
+        .filter(_valid_on(on))
+        .order_by()
+        .annotate(mq=Value(Decimal(0), output_field=quantity.clone()), src=Value(1))
+        .values_list("product_id", "price", "valid_from", "mq", "src")
+    )
+    contract_rows, item_rows = [], []
+    for product_id, price, valid_from, min_quantity, src in items.union(
+        prices, all=True
+    ).order_by():
+        if src:
+            contract_rows.append((product_id, price, valid_from))
+        else:
+            item_rows.append((product_id, price, min_quantity, valid_from))
+    contract_rows.sort(key=lambda r: (r[0], -r[2].toordinal()))
+    return contract_rows, item_rows
 
 
 def _item_text(price_list: PriceList, valid_from: dt.date, min_quantity: Decimal) -> str:
@@ -146,14 +191,20 @@ def _item_text(price_list: PriceList, valid_from: dt.date, min_quantity: Decimal
     return text
 
 
-def _list_quotes(price_list, products, quantities, on, rates) -> dict[int, PriceQuote]:
+def _list_quotes(
+    price_list, products, quantities, on, rates, own: dict[int, tuple] | None = None
+) -> dict[int, PriceQuote]:
     """Prices of `products` in `price_list`, in the list's currency as stored (VAT as the list
-    says): own items first, then the derived or cost-plus price. One query per kind."""
+    says): own items first (`own`: already read, by `_pick_best`), then the derived or
+    cost-plus price. One query per kind."""
     ids = [p.pk for p in products]
+    if own is None:
+        own = _best_items(price_list.pk, ids, quantities, on)
     out: dict[int, PriceQuote] = {}
-    for product_id, (price, min_quantity, valid_from) in _best_items(
-        price_list.pk, ids, quantities, on
-    ).items():
+    wanted = set(ids)
+    for product_id, (price, min_quantity, valid_from) in own.items():
+        if product_id not in wanted:
+            continue
         source = _item_text(price_list, valid_from, min_quantity)
         out[product_id] = PriceQuote(price, source, "list", valid_from)
     rest = [p for p in products if p.pk not in out]
@@ -218,14 +269,19 @@ def quote_prices(
     by_id = {p.pk: p for p in products}
     rates = _Rates(on, currency, order_rate)
     quotes: dict[int, PriceQuote] = {}
+    own = None
     if contract is not None and contract.pk is not None:
-        rows = (
-            ContractPrice.objects.filter(contract=contract, product_id__in=by_id)
-            .filter(valid_from__lte=on)
-            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-            .order_by("product_id", "-valid_from")
-            .values_list("product_id", "price", "valid_from")
-        )
+        if price_list is not None:
+            # the contract's prices and the list's own items in one statement
+            rows, items = _contract_prices_and_items(contract, price_list.pk, list(by_id), on)
+            own = _pick_best(items, quantities)
+        else:
+            rows = (
+                ContractPrice.objects.filter(contract=contract, product_id__in=by_id)
+                .filter(_valid_on(on))
+                .order_by("product_id", "-valid_from")
+                .values_list("product_id", "price", "valid_from")
+            )
         source = _("contract %(number)s, individual price") % {"number": contract.number}
         for product_id, price, valid_from in rows:
             if product_id in quotes:
@@ -238,7 +294,7 @@ def quote_prices(
     rest = [p for p in products if p.pk not in quotes]
     if price_list is None or not rest:
         return quotes
-    for product_id, quote in _list_quotes(price_list, rest, quantities, on, rates).items():
+    for product_id, quote in _list_quotes(price_list, rest, quantities, on, rates, own).items():
         price = quote.price
         if price_list.currency_id != currency:
             price = calc.convert(price, from_rate=rates(price_list.currency_id), to_rate=order_rate)
