@@ -47,6 +47,7 @@ from orderdesk.audit.services import record
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, PermissionRefused, ValidationFailed
 from orderdesk.core.money import quantize
+from orderdesk.core.prepared import Prepared, as_first
 from orderdesk.core.roles import Role, has_role
 from orderdesk.core.services import rate_for
 from orderdesk.customers.models import Customer
@@ -241,19 +242,28 @@ def lock_set(customer: Customer) -> list[int]:
     return [customer.pk]
 
 
+# compiled once per connection (core.prepared)
+_LOCK_ACCOUNTS = Prepared(
+    lambda ids: (
+        CreditAccount.objects.select_for_update()
+        .order_by("customer_id")
+        .filter(customer_id__in=ids)
+    )
+)
+
+
 def lock_accounts(customer_ids: list[int]) -> dict[int, CreditAccount]:
     """The serialization point: the accounts' rows FOR UPDATE, in id order. One statement
     when the rows exist (always, after a customer's first check); a missing row is created
     (INSERT ... ON CONFLICT DO NOTHING) and then locked."""
     ids = sorted(set(customer_ids))
-    locked = CreditAccount.objects.select_for_update().order_by("customer_id")
-    rows = {row.customer_id: row for row in locked.filter(customer_id__in=ids)}
+    rows = {row.customer_id: row for row in _LOCK_ACCOUNTS.rows(ids)}
     missing = [i for i in ids if i not in rows]
     if missing:
         CreditAccount.objects.bulk_create(
             [CreditAccount(customer_id=i) for i in missing], ignore_conflicts=True
         )
-        rows.update({row.customer_id: row for row in locked.filter(customer_id__in=missing)})
+        rows.update({row.customer_id: row for row in _LOCK_ACCOUNTS.rows(missing)})
     return {i: rows[i] for i in ids}
 
 
@@ -364,13 +374,32 @@ def commitment_release(*, order_id: int) -> Decimal:
 
 
 @atomic_with_retry
-def invoiced(*, order_id: int, amount: Decimal) -> Decimal:
+def invoiced(
+    *, order_id: int, amount: Decimal, customer: Customer | int | None = None, order_number=""
+) -> Decimal:
     """An invoice of the order was posted: `amount` (base) moves from committed into
     receivables; a reversed invoice passes a negative amount and the order's commitment
-    comes back. Returns the change of the committed amount."""
+    comes back. Returns the change of the committed amount.
+
+    An order with nothing committed now (held, or back before confirmation) gets a row at
+    zero that remembers the invoiced amount when the caller names the `customer`, so that
+    the next confirmation commits only what is not invoiced yet."""
     row = Commitment.objects.filter(order_id=order_id).select_related("account").first()
     if row is None:
-        return ZERO
+        if customer is None or Decimal(amount) <= 0:
+            return ZERO  # a reversal with nothing committed moves nothing
+        account = _account(getattr(customer, "pk", customer))
+        row = Commitment.objects.select_for_update().filter(order_id=order_id).first()
+        if row is None:
+            row = Commitment(
+                account=account,
+                order_id=order_id,
+                order_number=order_number,
+                order_amount=ZERO,
+                amount=ZERO,
+            )
+        row.invoiced_amount = row.invoiced_amount + quantize(Decimal(amount), base())
+        return _set(row, account)
     account = _account(row.account.customer_id)
     row = Commitment.objects.select_for_update().get(pk=row.pk)
     row.invoiced_amount = row.invoiced_amount + quantize(Decimal(amount), base())
@@ -468,6 +497,28 @@ def _extras(order_id: int | None, single_customer: int | None) -> dict[str, Any]
     return extras
 
 
+def _carrier(pk: int, order_id: int | None, single_customer: int | None):
+    """The own account row carrying `_extras` as scalar subqueries, as `first()` reads it."""
+    extras = _extras(order_id, single_customer)
+    return as_first(CreditAccount.objects.filter(pk=pk).values(**extras))
+
+
+# compiled once per connection (core.prepared), one for each shape of `_extras`
+_CARRIERS = {
+    (True, True): Prepared(lambda pk, o, c: _carrier(pk, o, c), arity=3),
+    (True, False): Prepared(lambda pk, o: _carrier(pk, o, None), arity=2),
+    (False, True): Prepared(lambda pk, c: _carrier(pk, None, c), arity=2),
+}
+
+
+def _carried(pk: int, order_id: int | None, single_customer: int | None) -> dict | None:
+    """`_carrier(...).first()`."""
+    shape = (order_id is not None, single_customer is not None)
+    values = [v for v in (order_id, single_customer) if v is not None]
+    rows = _CARRIERS[shape].rows(pk, *values)
+    return rows[0] if rows else None
+
+
 def _override(order_id: int):
     """The newest released hold's amount (0 when it has none); no row: never released."""
     return (
@@ -498,18 +549,18 @@ def _gather(
     # under a group limit, locked: the group's members are the accounts just locked
     ids = list(accounts) if lock and limits.group is not None else members(customer, limits)
     single = customer.pk if ids == [customer.pk] else None
-    extras = _extras(order_id, single)
     row: dict[str, Any] | None = None
     if accounts is None:
+        extras = _extras(order_id, single)
         found = list(
             CreditAccount.objects.filter(customer_id__in=ids).annotate(**extras).order_by("customer_id")
         )  # fmt: skip
         accounts = {a.customer_id: a for a in found}
         if found and extras:
             row = {name: getattr(found[0], name) for name in extras}
-    elif extras and accounts:
+    elif (order_id is not None or single is not None) and accounts:  # `_extras` not empty
         carrier = accounts.get(customer.pk) or next(iter(accounts.values()))
-        row = CreditAccount.objects.filter(pk=carrier.pk).values(**extras).first()
+        row = _carried(carrier.pk, order_id, single)
     facts = Facts(
         customer_id=customer.pk,
         contract_id=contract_id,

@@ -546,7 +546,12 @@ def _tell_credit(order: Order, invoice: Invoice, *, sign: int) -> None:
         doc_type=invoice.doc_type, doc_id=invoice.pk, side=Side.DEBIT, reverses__isnull=True
     ).aggregate(total=Sum("amount"))["total"]
     if total:
-        invoiced(order_id=order.pk, amount=sign * Decimal(str(total)) * order.exchange_rate)
+        invoiced(
+            order_id=order.pk,
+            amount=sign * Decimal(str(total)) * order.exchange_rate,
+            customer=order.customer_id,
+            order_number=order.number,
+        )
 
 
 def _number_items(doc: Document) -> None:

@@ -218,3 +218,26 @@ def test_a_release_keeps_what_is_invoiced_for_the_next_confirmation(customer):
     services.commit(customer=customer, order_id=7, order_number="C", amount=D("50"))
     services.commitment_release(order_id=7)
     assert not Commitment.objects.filter(order_id=7).exists()
+
+
+def test_an_invoice_posted_while_nothing_is_committed_still_counts_at_the_next_confirmation(
+    customer,
+):
+    from orderdesk.core import invariants as registry
+    from orderdesk.credit.models import Commitment
+
+    # confirmed, then held before anything was invoiced: the row went with the release
+    services.commit(customer=customer, order_id=8, order_number="D", amount=D("1000"))
+    services.commitment_release(order_id=8)
+    assert not Commitment.objects.filter(order_id=8).exists()
+    # an invoice drafted before the hold is posted meanwhile
+    assert services.invoiced(order_id=8, amount=D("250"), customer=customer, order_number="D") == 0
+    row = Commitment.objects.get(order_id=8)
+    assert (row.order_amount, row.invoiced_amount, row.amount) == (D("0"), D("250"), D("0"))
+    # a reversal with nothing committed and no row moves nothing and writes nothing
+    assert services.invoiced(order_id=9, amount=D("-80"), customer=customer) == 0
+    assert not Commitment.objects.filter(order_id=9).exists()
+    # released from the hold: only what is not invoiced is committed
+    services.commit(customer=customer, order_id=8, order_number="D", amount=D("1000"))
+    assert CreditAccount.objects.get(customer=customer).committed_amount == D("750")
+    assert registry.run(["credit.committed_equals_commitments"]) == []

@@ -16,6 +16,7 @@ from orderdesk.catalog.models import StockBalance
 from orderdesk.core import cache
 from orderdesk.core.errors import NotFound
 from orderdesk.core.money import ZERO
+from orderdesk.core.prepared import Prepared
 from orderdesk.orders.models import Order, OrderLine
 from orderdesk.orders.permissions import order_scope
 from orderdesk.orders.services.line_cancel import open_quantity
@@ -63,6 +64,17 @@ def visible_order_pk(user, order) -> int:
     return int(pk)
 
 
+# compiled once per connection (core.prepared)
+_LOCKED_BALANCES = Prepared(
+    lambda warehouse_id, ids: (
+        StockBalance.objects.select_for_update()
+        .filter(warehouse_id=warehouse_id, product_id__in=ids)
+        .order_by("product_id")
+    ),
+    arity=2,
+)
+
+
 def lock_balances(warehouse_id: int, product_ids: Iterable[int]) -> dict[int, StockBalance]:
     """The (product, warehouse) balance rows FOR UPDATE, in ascending product id (every
     writer locks them in this order, after the order row: no deadlock), in one statement.
@@ -73,12 +85,7 @@ def lock_balances(warehouse_id: int, product_ids: Iterable[int]) -> dict[int, St
         return {}
 
     def locked() -> dict[int, StockBalance]:
-        rows = (
-            StockBalance.objects.select_for_update()
-            .filter(warehouse_id=warehouse_id, product_id__in=ids)
-            .order_by("product_id")
-        )
-        return {b.product_id: b for b in rows}
+        return {b.product_id: b for b in _LOCKED_BALANCES.rows(warehouse_id, ids)}
 
     balances = locked()
     if len(balances) < len(ids):

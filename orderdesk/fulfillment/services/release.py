@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from orderdesk.billing.services.state import needs_prepayment
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, DomainError, PermissionRefused
+from orderdesk.core.prepared import Prepared
 from orderdesk.customers.choices import PREPAYMENT_TRIGGERS
 from orderdesk.orders import hooks
 from orderdesk.orders.choices import FulfillmentStatus, OrderStatus, PaymentStatus
@@ -94,25 +95,34 @@ class Portion:
     quantity: Decimal  # not yet released
 
 
+# compiled once per connection (core.prepared), for the keys of the lines
+_SCHEDULES = Prepared(
+    lambda keys: DeliveryScheduleEntry.objects.filter(line__in=keys).order_by("date", "pk")
+)
+_RELEASED = Prepared(
+    lambda keys: (
+        ReleaseLine.objects.filter(line__in=keys)
+        .values("line_id", "schedule_entry_id")
+        .annotate(total=Sum("quantity"))
+        .order_by()
+        .values_list("line_id", "schedule_entry_id", "total")
+    )
+)
+
+
 def due_portions(order: Order, lines: list[OrderLine], *, up_to: dt.date | None) -> list[Portion]:
     """The dated parts of `lines` not yet released and due by `up_to` (None: all of them),
     each capped so that a line never has more released than ordered less cancelled."""
     entries: dict[int, list[DeliveryScheduleEntry]] = {}
-    for entry in DeliveryScheduleEntry.objects.filter(line__in=lines).order_by("date", "pk"):
+    keys = [line.pk for line in lines]
+    for entry in _SCHEDULES.rows(keys):
         entries.setdefault(entry.line_id, []).append(entry)
     # what is released already, per (line, schedule entry), in one statement: per entry,
     # per line outside its schedule, and per line in all
     by_entry: dict[int, Decimal] = {}
     unscheduled: dict[int, Decimal] = {}
     released: dict[int, Decimal] = {}
-    rows = (
-        ReleaseLine.objects.filter(line__in=lines)
-        .values("line_id", "schedule_entry_id")
-        .annotate(total=Sum("quantity"))
-        .order_by()
-        .values_list("line_id", "schedule_entry_id", "total")
-    )
-    for line_id, entry_id, total in rows:
+    for line_id, entry_id, total in _RELEASED.rows(keys):
         total = total or c.ZERO
         released[line_id] = released.get(line_id, c.ZERO) + total
         if entry_id is None:

@@ -18,6 +18,7 @@ from orderdesk.catalog.models import Product, Warehouse
 from orderdesk.core import cache
 from orderdesk.core.errors import PermissionRefused, ValidationFailed
 from orderdesk.core.money import quantize, to_decimal
+from orderdesk.core.prepared import Prepared, as_get
 from orderdesk.core.roles import roles_of
 from orderdesk.core.services import base_currency, currency_get, rate_for
 from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
@@ -205,6 +206,16 @@ def resolve(name: str, value: Any, *, active: bool = True):
     return obj
 
 
+# compiled once per connection (core.prepared): the customer by key, as `get(pk=...)` reads it
+_CUSTOMER = Prepared(
+    lambda pk: as_get(
+        Customer.objects.select_related("manager")
+        .annotate(reference_token=cache.version_subquery())
+        .filter(pk=pk)
+    )
+)
+
+
 def resolve_customer(value: Any) -> Customer:
     """The active customer `value` (an instance or a key). Read by key, it comes with its
     responsible manager and the reference-data token (`customer.reference_token`, see
@@ -212,17 +223,16 @@ def resolve_customer(value: Any) -> Customer:
     customer = value if isinstance(value, Customer) else None
     if customer is None:
         try:
-            customer = (
-                Customer.objects.select_related("manager")
-                .annotate(reference_token=cache.version_subquery())
-                .get(pk=value)
-            )
-        except (Customer.DoesNotExist, ValueError, TypeError):
+            rows = _CUSTOMER.rows(Customer._meta.pk.get_prep_value(value))
+        except (ValueError, TypeError):
+            rows = []
+        if not rows:
             raise ValidationFailed(
                 _("Unknown customer “%(v)s”.") % {"v": value},
                 code="customer_unknown",
                 fields={"customer": str(value)},
-            ) from None
+            )
+        customer = rows[0]
     if not customer.active:
         raise ValidationFailed(
             _("Customer %(c)s is not active.") % {"c": customer},
@@ -246,6 +256,12 @@ def resolve_manager(value: Any):
         ) from None
 
 
+# compiled once per connection (core.prepared) for up to this many products: what
+# `in_bulk` reads (it splits longer lists into batches)
+_FEW_PRODUCTS = 100
+_PRODUCTS = Prepared(lambda keys: Product.objects.filter(pk__in=keys))
+
+
 def resolve_products(values: list[Any]) -> list[Product]:
     """Products for the given keys in the same order, one query.
 
@@ -262,7 +278,11 @@ def resolve_products(values: list[Any]) -> list[Product]:
                 code="product_unknown",
                 fields={f"lines[{i}].product": str(key)},
             ) from None
-    found = Product.objects.in_bulk(keys)
+    distinct = list(dict.fromkeys(keys))
+    if len(distinct) <= _FEW_PRODUCTS:  # the statement in_bulk makes, compiled once
+        found = {product.pk: product for product in _PRODUCTS.rows(distinct)}
+    else:
+        found = Product.objects.in_bulk(keys)
     result = []
     for i, key in enumerate(keys):
         product = found.get(key)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from orderdesk.catalog.models import Product
 from orderdesk.core.errors import ValidationFailed
+from orderdesk.core.prepared import Prepared, as_first
 from orderdesk.core.services import rate_for
 from orderdesk.customers.models import Customer
 
@@ -46,6 +47,16 @@ CONTRACT_TERMS_RELATED = (
 )
 
 
+# compiled once per connection (core.prepared): the customer's default contract, as `first()`
+_DEFAULT_CONTRACT = Prepared(
+    lambda customer_id: as_first(
+        Contract.objects.select_related(*CONTRACT_TERMS_RELATED).filter(
+            customer=customer_id, is_default=True, active=True
+        )
+    )
+)
+
+
 def contract_for_order(
     *, customer: Customer, contract: Contract | int | None, on: dt.date
 ) -> Contract | None:
@@ -56,11 +67,8 @@ def contract_for_order(
     is valid then, else None.
     """
     if contract is None:
-        default = (
-            Contract.objects.select_related(*CONTRACT_TERMS_RELATED)
-            .filter(customer=customer, is_default=True, active=True)
-            .first()
-        )
+        rows = _DEFAULT_CONTRACT.rows(customer if customer.pk is None else customer.pk)
+        default = rows[0] if rows else None
         return default if default and default.valid_on(on) else None
     if not isinstance(contract, Contract):
         try:

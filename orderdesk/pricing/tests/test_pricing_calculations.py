@@ -3,7 +3,7 @@ property tests), the effective discount, and the deviation list with its numbers
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given, settings
@@ -188,7 +188,9 @@ def test_additive_then_compound_matches_the_formula(adds, comps):
     expected = min(sum(adds, D(0)), D(100))
     for c in comps:
         expected = 100 - (100 - expected) * (100 - c) / 100
-    assert stack(*rules).percent == min(expected, D(100)).quantize(D("0.01"))
+    assert stack(*rules).percent == min(expected, D(100)).quantize(
+        D("0.01"), rounding=ROUND_HALF_UP
+    )
 
 
 @settings(max_examples=300, deadline=None)
