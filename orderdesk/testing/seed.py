@@ -38,7 +38,16 @@ def is_seeded() -> bool:
     )
 
 
+class _Editor:
+    """What the seed functions use of a schema editor: its connection. A real one cannot be
+    opened on SQLite inside a transaction (a test's atomic block, when a test marked
+    `django_db(transaction=True)` flushed the tables before the next test began)."""
+
+    def __init__(self, conn) -> None:
+        self.connection = conn
+
+
 def reseed() -> None:
-    with connection.schema_editor(atomic=False) as editor:
-        for seed in seed_functions():
-            seed(apps, editor)
+    editor = _Editor(connection)
+    for seed in seed_functions():
+        seed(apps, editor)
