@@ -480,17 +480,30 @@ def set_totals(order: Order, lines: list[OrderLine]) -> None:
     )
 
 
-def cost_in_base(product: Product, on: dt.date, field_name: str) -> Decimal:
+COST = Decimal("0.0001")  # costs per unit: 4 places
+
+
+def cost_in_base(
+    product: Product, on: dt.date, field_name: str, rates: dict[str, Decimal] | None = None
+) -> Decimal:
     """The product's cost per unit in base currency at the rate on `on` (a line keeps it as
-    its cost at entry). Raises `exchange_rate_missing` when the cost currency has no rate."""
-    if product.cost_currency_id == base_currency() or not product.cost_price:
+    its cost at entry; a shipment, as its cost at shipment). `rates`: a dict the caller keeps
+    across products, so each currency's rate is read once. Raises `exchange_rate_missing`
+    when the cost currency has no rate."""
+    code = product.cost_currency_id
+    if code == base_currency() or not product.cost_price:
         return product.cost_price
-    try:
-        rate = rate_for(product.cost_currency_id, on)
-    except ValidationFailed as exc:
-        exc.fields = {field_name: str(product.pk), **(exc.fields or {})}
-        raise
-    return (product.cost_price * rate).quantize(Decimal("0.0001"))
+    if rates is None or code not in rates:
+        try:
+            rate = rate_for(code, on)
+        except ValidationFailed as exc:
+            exc.fields = {field_name: str(product.pk), **(exc.fields or {})}
+            raise
+        if rates is not None:
+            rates[code] = rate
+    else:
+        rate = rates[code]
+    return (product.cost_price * rate).quantize(COST)
 
 
 def build_lines(

@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from orderdesk.audit.services import Entry, record_many, stream_of
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import Conflict, NotFound, ValidationFailed
-from orderdesk.core.services import rate_for
 
 from .. import hooks
 from ..choices import FulfillmentStatus, OrderStatus, PaymentStatus
@@ -117,28 +116,18 @@ def shipping_status(lines) -> str | None:
     return FulfillmentStatus.SHIPPED if complete else FulfillmentStatus.PARTIALLY_SHIPPED
 
 
-COST = Decimal("0.0001")
-
-
 def unit_costs_at(lines, on: dt.date) -> dict[int, Decimal]:
-    """The cost per unit of each line's product on `on`, in base currency: {line pk: cost}.
-
-    The product's current cost price at the rate of its cost currency on that date; when no
-    rate exists on or before the date, the cost the line was entered with (already in base
-    currency) stands in. Reads each line's `product` (select it with the lines)."""
-    rates: dict[str, Decimal | None] = {}
+    """The cost per unit of each line's product on `on`, in base currency: {line pk: cost}
+    (`cost_in_base`, each currency's rate read once). When the cost currency has no rate on
+    or before the date, the cost the line was entered with (already in base currency) stands
+    in. Reads each line's `product` (select it with the lines)."""
+    rates: dict[str, Decimal] = {}
     out = {}
     for line in lines:
-        product = line.product
-        code = product.cost_currency_id
-        if code not in rates:
-            try:
-                rates[code] = rate_for(code, on)
-            except ValidationFailed:
-                rates[code] = None
-        rate = rates[code]
-        cost = line.cost_price if rate is None else product.cost_price * rate
-        out[line.pk] = cost.quantize(COST)
+        try:
+            out[line.pk] = c.cost_in_base(line.product, on, "line", rates)
+        except ValidationFailed:
+            out[line.pk] = line.cost_price
     return out
 
 
