@@ -476,6 +476,7 @@ _JOIN = re.compile(r"\bJOIN\b", re.IGNORECASE)
 
 
 _SUBQUERY = re.compile(r"\(\s*SELECT\b[^()]*\)", re.IGNORECASE)
+_PARENS = re.compile(r"\([^()]*\)")
 
 
 def _label(sql: str) -> str:
@@ -484,13 +485,17 @@ def _label(sql: str) -> str:
     if verb == "WITH":  # a common table expression first: the statement's own verb
         main = _MAIN_VERB.search(sql)
         verb = main.group(1).upper() if main else verb
-    outer = sql
-    while True:  # the table of the statement, not of a scalar subquery in its select list
-        stripped = _SUBQUERY.sub("(…)", outer)
-        if stripped == outer:
+    table = None
+    for inner in (_PARENS, _SUBQUERY):  # every parenthesis, else the subqueries only
+        outer = sql
+        while True:  # the table of the statement, not of a subquery in its select list
+            stripped = inner.sub("…", outer)
+            if stripped == outer:
+                break
+            outer = stripped
+        table = _TABLE.search(outer)
+        if table:
             break
-        outer = stripped
-    table = _TABLE.search(outer)
     label = f"{verb} {table.group(1) if table else ''}".strip()
     if "FOR UPDATE" in sql.upper():
         label += " FOR UPDATE"

@@ -11,8 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections, models, router, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
 from django.utils import timezone
+
+from orderdesk.core.db import unit_of_work
 
 from .models import Event, StreamHead
 
@@ -192,33 +194,96 @@ def _move_head(conn, stream: str, start: tuple[int, str], end: tuple[int, str]) 
         return cur.rowcount == 1
 
 
-def _build(stream: str, entries: list[Entry], by, start: tuple[int, str]) -> list[Event]:
-    seq, prev_hash = start
+def _events(stream: str, entries: list[Entry], by) -> list[Event]:
+    """The events of `entries` as they are now (what each object is called, its values),
+    not yet on the chain: `_chain` gives them their place."""
     actor = by if getattr(by, "is_authenticated", False) else None
     actor_name = (actor.get_full_name() or actor.get_username()) if actor else "system"
     now = timezone.now()
     events = []
     for entry in entries:
-        seq += 1
         obj = entry.obj
-        event = Event(
-            stream=stream,
-            seq=seq,
-            action=entry.action,
-            object_type=f"{obj._meta.app_label}.{obj._meta.model_name}",
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:200],
-            actor=actor,
-            actor_name=actor_name[:150],
-            occurred_at=now,
-            changes=jsonable(entry.changes or {}),
-            data=jsonable(entry.data or {}),
-            prev_hash=prev_hash,
+        events.append(
+            Event(
+                stream=stream,
+                action=entry.action,
+                object_type=f"{obj._meta.app_label}.{obj._meta.model_name}",
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                actor=actor,
+                actor_name=actor_name[:150],
+                occurred_at=now,
+                changes=jsonable(entry.changes or {}),
+                data=jsonable(entry.data or {}),
+            )
         )
+    return events
+
+
+def _chain(events: list[Event], start: tuple[int, str]) -> None:
+    seq, prev_hash = start
+    for event in events:
+        seq += 1
+        event.seq, event.prev_hash = seq, prev_hash
         event.hash = event_hash(prev_hash, hash_payload(event))
         prev_hash = event.hash
-        events.append(event)
-    return events
+
+
+def _append(conn, using: str, stream: str, events: list[Event], new_stream: bool) -> None:
+    """Put `events` on the chain of `stream` and move its head over them (not the insert)."""
+    start = (0, GENESIS) if new_stream else _known(conn, stream)
+    if start is None:
+        start = _read_head(stream, using)
+    _chain(events, start)
+    if not _move_head(conn, stream, start, (events[-1].seq, events[-1].hash)):
+        # the head is not where we thought; the failed upsert holds its row now
+        start = _read_head(stream, using)
+        _chain(events, start)
+        if not _move_head(conn, stream, start, (events[-1].seq, events[-1].hash)):
+            raise RuntimeError(f"the head of {stream} moved while its row was locked")
+    _remember(conn, stream, events[-1].seq, events[-1].hash)
+
+
+# --- history deferred to the end of the unit of work ----------------------------------------
+#
+# Inside a service's unit of work (core.db.unit_of_work) the events are made when they are
+# recorded (with the objects' values of that moment) and written when the unit ends, before
+# its commit: each stream's head moves once, and all the events of the unit go in one
+# insert, however many steps recorded them (a confirmation: the order's, the reservation's
+# and the release's). A step in `core.db.savepoint()` that fails takes its events back. In a
+# savepoint the unit does not know, events are written at once (their place on the chain is
+# then before the unit's deferred ones).
+
+
+class _Batch:
+    def __init__(self, conn, using: str) -> None:
+        self.conn, self.using = conn, using
+        self.items: list[tuple[str, list[Event], bool]] = []
+
+    def add(self, stream: str, events: list[Event], new_stream: bool) -> None:
+        self.items.append((stream, events, new_stream))
+
+    def checkpoint(self) -> int:
+        return len(self.items)
+
+    def rollback_to(self, mark: int) -> None:
+        del self.items[mark:]
+
+    def flush(self) -> None:
+        streams: dict[str, tuple[list[Event], bool]] = {}
+        for stream, events, new_stream in self.items:
+            if stream in streams:
+                streams[stream][0].extend(events)
+            else:
+                streams[stream] = (list(events), new_stream)
+        self.items = []
+        if not streams:
+            return
+        for stream, (events, new_stream) in streams.items():
+            _append(self.conn, self.using, stream, events, new_stream)
+        Event.objects.using(self.using).bulk_create(
+            [e for events, _new in streams.values() for e in events]
+        )
 
 
 def record_many(
@@ -236,6 +301,10 @@ def record_many(
     deleted, the next event still links to the hash they ended on and `verify_audit` shows the
     cut. The upsert also serializes writers of one stream on the head's row, so a writer that
     forgot the root's lock waits and continues the chain instead of forking it.
+
+    Inside a unit of work (a service's transaction, `core.db.unit_of_work`) the events are
+    made now and written at its end, with the rest of the unit's history (see above): the
+    events returned get their `seq`, hashes and key then.
     """
     if not entries:
         return []
@@ -244,18 +313,15 @@ def record_many(
     if not conn.in_atomic_block:  # the head and its events commit together, or neither
         with transaction.atomic(using=using):
             return record_many(stream=stream, entries=entries, by=by, new_stream=new_stream)
-    start = (0, GENESIS) if new_stream else _known(conn, stream)
-    if start is None:
-        start = _read_head(stream, using)
-    events = _build(stream, entries, by, start)
-    if not _move_head(conn, stream, start, (events[-1].seq, events[-1].hash)):
-        # the head is not where we thought; the failed upsert holds its row now
-        start = _read_head(stream, using)
-        events = _build(stream, entries, by, start)
-        if not _move_head(conn, stream, start, (events[-1].seq, events[-1].hash)):
-            raise RuntimeError(f"the head of {stream} moved while its row was locked")
+    events = _events(stream, entries, by)
+    batch = (
+        unit_of_work("audit", lambda: _Batch(conn, using)) if using == DEFAULT_DB_ALIAS else None
+    )
+    if batch is not None:
+        batch.add(stream, events, new_stream)
+        return events
+    _append(conn, using, stream, events, new_stream)
     Event.objects.using(using).bulk_create(events)
-    _remember(conn, stream, events[-1].seq, events[-1].hash)
     return events
 
 

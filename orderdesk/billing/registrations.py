@@ -6,6 +6,7 @@ Loaded from BillingConfig.ready().
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,7 @@ from orderdesk.orders import hooks
 from orderdesk.orders.registrations import ACTION_LABELS
 from orderdesk.receivables.registrations import register_statement_export
 
+from .models import Invoice
 from .permissions import BILLING_VIEWERS, DOCUMENT_VIEWERS, can_account, can_create_prepayment
 from .selectors import customer_billing, order_billing
 from .services.shipments import prepayment_on_confirm
@@ -23,6 +25,8 @@ from .services.state import order_payment_on_change, order_schedule
 
 # the prepayment invoice of an order whose terms ask for one, when it is confirmed
 hooks.on(hooks.ORDER_CONFIRMED, "billing.prepayment_invoice", prepayment_on_confirm)
+# read with the lock of a confirmation: a first confirmation skips looking for invoices
+hooks.lock_fact("has_invoice", lambda: Exists(Invoice.objects.filter(order=OuterRef("pk"))))
 # what is left to invoice moved (a quantity cancelled, an amendment): the payment state follows
 hooks.on(hooks.ORDER_CHANGED, "billing.payment_state", order_payment_on_change)
 

@@ -8,8 +8,10 @@ SQL with the values in the markers' places: the same statement, the same rows, t
 model instances (joined relations, annotations, prefetches: Django's own iterable reads the
 rows).
 
-The values are integers (keys) or lists of distinct keys (`__in`; compiled once per
-length). Any other value (not an int in 0..2**31-1, an empty list, a repeated key), or a
+The values are integers (keys), lists of distinct keys (`__in`; compiled once per
+length) or dates (found as the date or as its ISO text, as the backend adapts it). `build` must
+use each value as it is: a value derived from a marker (`day + 1`, `pk * 2`) would be
+compiled as a constant. Any other value (not an int in 0..2**31-1, an empty list, a repeated key), or a
 queryset where a marker cannot be found, runs `build(*values)` the usual way, so Django's
 own answer (no rows, an error) stands for anything unusual. The cache lives on the
 connection object: a thread (its own connection) never shares a compiler.
@@ -18,6 +20,7 @@ connection object: a thread (its own connection) never shares a compiler.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -32,10 +35,15 @@ from django.db.transaction import TransactionManagementError
 _BASE, _STRIDE, _ARITY = 1_987_000_000, 1_000, 8
 _LONGEST = _STRIDE - 1  # the longest list value taken; longer ones take the usual way
 _RANGE = (0, 2**31 - 1)  # keys: anything else takes the usual way
+_DATE = "date"  # the shape of a date value
+_DAY0 = dt.date(1901, 1, 1)  # value `i` as a date marker: _DAY0 + i days
 
 
 def _key(value: Any) -> int | None:
-    """None for a key, the length for a list of distinct keys, -1: not for the cache."""
+    """None for a key, the length for a list of distinct keys, "date" for a date, -1: not
+    for the cache."""
+    if type(value) is dt.date:
+        return _DATE
     if type(value) is int:
         return None if _RANGE[0] <= value <= _RANGE[1] else -1
     if (
@@ -51,7 +59,7 @@ def _key(value: Any) -> int | None:
 class Prepared:
     """`build(*values) -> QuerySet`, compiled once per connection (and per length of each
     list value); `rows(*values)`. Each value is a key (an int) or a list of distinct keys
-    (for `__in`)."""
+    (for `__in`) or a date."""
 
     def __init__(self, build: Callable[..., QuerySet], *, arity: int = 1) -> None:
         if not 0 < arity <= _ARITY:
@@ -66,19 +74,29 @@ class Prepared:
         marks, where = [], {}
         for i, length in enumerate(shape):
             base = _BASE + i * _STRIDE
-            if length is None:
+            if length == _DATE:
+                day = _DAY0 + dt.timedelta(days=i)
+                marks.append(day)
+                where[day] = (i, None, None)
+                where[day.isoformat()] = (i, None, "iso")
+            elif length is None:
                 marks.append(base)
-                where[base] = (i, None)
+                where[base] = (i, None, None)
             else:
                 marks.append([base + 1 + j for j in range(length)])
-                where.update({base + 1 + j: (i, j) for j in range(length)})
+                where.update({base + 1 + j: (i, j, None) for j in range(length)})
         qs = self.build(*marks)
         compiler = qs.query.get_compiler(connection=connection)
         sql, params = compiler.as_sql()
         params = list(params)
-        slots = [(k, where[p]) for k, p in enumerate(params) if type(p) is int and p in where]
+        slots = [
+            (k, where[p])
+            for k, p in enumerate(params)
+            if type(p) in (int, str, dt.date) and p in where
+        ]
         entry = (qs, compiler, sql, params, slots)
-        if {place for _k, place in slots} != set(where.values()):
+        found = {(i, j) for _k, (i, j, _f) in slots}
+        if found != {(i, j) for i, j, _f in where.values()}:
             entry = None  # a marker lost its place: this shape takes the usual way
         cache[key] = entry
         return entry
@@ -105,8 +123,9 @@ class Prepared:
                 "select_for_update cannot be used outside of a transaction."
             )
         params = list(params)
-        for k, (i, j) in slots:
-            params[k] = values[i] if j is None else values[i][j]
+        for k, (i, j, form) in slots:
+            value = values[i] if j is None else values[i][j]
+            params[k] = value.isoformat() if form else value
         statement = (sql, tuple(params))
         compiler = copy.copy(proto)
         compiler.as_sql = lambda *args, **kwargs: statement

@@ -195,18 +195,33 @@ class Limits:
         return self.contract or self.customer or self.group
 
 
+def _limits(on: dt.date, customer_id: int, contract_id: int | None, group_id: int | None):
+    valid = Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
+    subject = Q(customer_id=customer_id, contract__isnull=True, group__isnull=True)
+    if contract_id:
+        subject |= Q(contract_id=contract_id)
+    if group_id:
+        subject |= Q(group_id=group_id)
+    return CreditLimit.objects.filter(valid & subject).order_by("-valid_from", "-id")
+
+
+# compiled once per connection (core.prepared), one statement per shape (contract? group?)
+_LIMITS = {
+    (True, True): Prepared(lambda on, c, k, g: _limits(on, c, k, g), arity=4),
+    (True, False): Prepared(lambda on, c, k: _limits(on, c, k, None), arity=3),
+    (False, True): Prepared(lambda on, c, g: _limits(on, c, None, g), arity=3),
+    (False, False): Prepared(lambda on, c: _limits(on, c, None, None), arity=2),
+}
+
+
 def limits_for(
     customer: Customer, *, contract_id: int | None = None, on: dt.date | None = None
 ) -> Limits:
     on = on or timezone.localdate()
-    valid = Q(valid_from__lte=on) & (Q(valid_to__isnull=True) | Q(valid_to__gte=on))
-    subject = Q(customer_id=customer.pk, contract__isnull=True, group__isnull=True)
-    if contract_id:
-        subject |= Q(contract_id=contract_id)
-    if customer.group_id:
-        subject |= Q(group_id=customer.group_id)
+    shape = (bool(contract_id), bool(customer.group_id))
+    keys = [k for k in (contract_id, customer.group_id) if k]
     found = Limits()
-    for limit in CreditLimit.objects.filter(valid & subject).order_by("-valid_from", "-id"):
+    for limit in _LIMITS[shape].rows(on, customer.pk, *keys):
         slot = "contract" if limit.contract_id else ("group" if limit.group_id else "customer")
         if getattr(found, slot) is None:
             setattr(found, slot, limit)

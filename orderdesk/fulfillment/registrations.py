@@ -9,6 +9,7 @@ Loaded from FulfillmentConfig.ready().
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from orderdesk.core.navigation import register_nav
@@ -19,6 +20,7 @@ from orderdesk.orders.choices import FulfillmentStatus, OrderStatus
 from orderdesk.orders.models import CancellationReason
 from orderdesk.orders.registrations import ACTION_LABELS
 
+from .models import ReleaseLine, Reservation
 from .permissions import WAREHOUSE_PAGES, can_cancel_lines, can_release, can_reserve, can_ship
 from .selectors import line_states
 from .services.reactions import on_lines_removing, on_order_changed, on_order_ended
@@ -27,6 +29,11 @@ hooks.on(hooks.ORDER_CANCELLED, "fulfillment.return_reservations", on_order_ende
 hooks.on(hooks.ORDER_CLOSED, "fulfillment.return_reservations", on_order_ended)
 hooks.on(hooks.ORDER_CHANGED, "fulfillment.reserve_release_close", on_order_changed)
 hooks.on(hooks.LINES_REMOVING, "fulfillment.return_removed_lines", on_lines_removing)
+# read with the lock of a confirmation: a first one skips looking for reservations and releases
+hooks.lock_fact("has_reservation", lambda: Exists(Reservation.objects.filter(order=OuterRef("pk"))))
+hooks.lock_fact(
+    "has_release", lambda: Exists(ReleaseLine.objects.filter(release__order=OuterRef("pk")))
+)
 
 ACTION_LABELS.update(
     {

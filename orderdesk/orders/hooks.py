@@ -63,6 +63,7 @@ CHANGE_FULFILLMENT = "fulfillment_status"
 RELEASE_BLOCKERS = "release_blockers"  # -> a reason (str) why the order may not go to the warehouse
 
 _HANDLERS: dict[str, list[tuple[str, Callable]]] = defaultdict(list)
+_LOCK_FACTS: dict[str, Callable] = {}
 
 
 def on(event: str, name: str, handler: Callable) -> None:
@@ -85,3 +86,18 @@ def ask(event: str, **kwargs) -> list:
         if answer is not None:
             answers.append(answer)
     return answers
+
+
+def lock_fact(name: str, build: Callable) -> None:
+    """Ask the statement that locks an order for submitting or confirming
+    (`entry.moving_shape`) to read `name` too: `build()` returns an expression on the order
+    row (an `Exists(...)` of the app's own rows about the order). The locked order then
+    carries it as an attribute, true as of the lock: a handler that skips a read on it must
+    set it when it writes such rows itself. Registered before the first order is locked
+    (the statement is compiled once per connection)."""
+    _LOCK_FACTS[name] = build
+
+
+def lock_facts() -> dict:
+    """The registered lock facts, as annotations."""
+    return {name: build() for name, build in _LOCK_FACTS.items()}

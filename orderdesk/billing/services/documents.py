@@ -236,6 +236,7 @@ def _create_invoice(
     c.set_totals(invoice, lines)
     _plan_instalments(invoice, order, on=c.today(), final=final)
     invoice.save()
+    order.has_invoice = True  # a lock fact (hooks.lock_fact) kept true for this instance
     for line in lines:
         line.invoice = invoice
     InvoiceLine.objects.bulk_create(lines)

@@ -158,12 +158,7 @@ def documents_for_confirmation(*, by, order: Order | int) -> Invoice | None:
     (made now or before: calling it again is harmless) or None.
 
     Called by `order_confirm` through the orders hooks, in the confirming transaction."""
-    if (
-        isinstance(order, Order)
-        and order.payment_status == PaymentStatus.NOT_DUE
-        and not needs_prepayment(order)
-        and not Invoice.objects.filter(order=order).exists()
-    ):
+    if _nothing_on_confirmation(order):
         # deferred terms and nothing invoiced: nothing to issue, the payment state stays
         # "not due" (keeps the confirmation to two reads for most orders)
         return None
@@ -188,17 +183,25 @@ def documents_for_confirmation(*, by, order: Order | int) -> Invoice | None:
     return invoice
 
 
-def prepayment_on_confirm(*, by, order: Order | int, **_context) -> Invoice | None:
-    """orders.hooks.ORDER_CONFIRMED: `documents_for_confirmation`, its cheap test made first
-    and outside its savepoint. Most orders have deferred terms and no invoice: for them the
-    confirmation costs one read here (the instalments come prefetched with the locked
-    order) instead of a SAVEPOINT, the reads and a RELEASE."""
-    if (
+def _nothing_on_confirmation(order: Order | int) -> bool:
+    """No invoice to issue and no payment state to change: deferred terms, not yet due, and
+    no invoice (the lock of a confirmation read whether it has one: hooks.lock_fact)."""
+    return (
         isinstance(order, Order)
         and order.payment_status == PaymentStatus.NOT_DUE
         and not needs_prepayment(order)
-        and not Invoice.objects.filter(order=order).exists()
-    ):
+        and not (
+            getattr(order, "has_invoice", True) and Invoice.objects.filter(order=order).exists()
+        )
+    )
+
+
+def prepayment_on_confirm(*, by, order: Order | int, **_context) -> Invoice | None:
+    """orders.hooks.ORDER_CONFIRMED: `documents_for_confirmation`, its cheap test made first
+    and outside its savepoint. Most orders have deferred terms and no invoice: for them the
+    confirmation costs no statement here (the instalments come with the locked order, and
+    whether it has invoices) instead of a SAVEPOINT, the reads and a RELEASE."""
+    if _nothing_on_confirmation(order):
         return None
     return documents_for_confirmation(by=by, order=order)
 

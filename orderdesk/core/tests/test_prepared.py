@@ -120,3 +120,31 @@ def test_for_update_outside_a_transaction_is_refused_every_time(users):
     for _ in range(2):
         with pytest.raises(TransactionManagementError):
             prepared.rows(users[0].pk)
+
+
+def test_a_date_in_several_places_reads_what_django_reads(users):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    for i, user in enumerate(users):
+        user.date_joined = timezone.make_aware(dt.datetime(2026, 1, 1 + i * 10))
+        user.save(update_fields=["date_joined"])
+
+    def build(day, pk):  # the date in two places, as the backend adapts it (date or text)
+        return (
+            User.objects.filter(date_joined__date__lte=day, pk__gte=pk)
+            .exclude(date_joined__date=day)
+            .order_by("pk")
+            .values_list("username", flat=True)
+        )
+
+    counted = Counted(build)
+    prepared = Prepared(counted, arity=2)
+    first = min(u.pk for u in users)
+    days = (dt.date(2026, 1, 1), dt.date(2026, 1, 11), dt.date(2026, 1, 25), dt.date(2027, 1, 1))
+    seen = [prepared.rows(day, first) for day in days]
+    assert seen == [list(build(day, first)) for day in days]
+    assert [len(rows) for rows in seen] == [0, 1, 3, 4]  # the 1st, 11th, 21st, 31st of January
+    assert prepared.rows(dt.date(2026, 1, 15), users[1].pk) == [users[1].username]
+    assert counted.calls == 1

@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext as _
 
 from orderdesk.audit.services import diff, jsonable, record, snapshot
+from orderdesk.core import cache
 from orderdesk.core.db import atomic_with_retry
 from orderdesk.core.errors import ValidationFailed
 from orderdesk.core.money import to_decimal
@@ -188,6 +189,7 @@ def _payment_terms_save(
             )
             for n, i in enumerate(items, start=1)
         )
+        cache.bump()  # bulk_create sends no post_save: the cached schedules (core.cache)
     delta = diff(before, _terms_snapshot(terms))
     if delta:
         record(action=f"customers.paymentterms.{verb}", obj=terms, by=by, changes=delta)

@@ -18,12 +18,11 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from orderdesk.billing.services.state import needs_prepayment
-from orderdesk.core.db import atomic_with_retry
+from orderdesk.core.db import atomic_with_retry, savepoint
 from orderdesk.core.errors import Conflict, DomainError, PermissionRefused
 from orderdesk.core.prepared import Prepared
 from orderdesk.customers.choices import PREPAYMENT_TRIGGERS
@@ -115,14 +114,18 @@ def due_portions(order: Order, lines: list[OrderLine], *, up_to: dt.date | None)
     each capped so that a line never has more released than ordered less cancelled."""
     entries: dict[int, list[DeliveryScheduleEntry]] = {}
     keys = [line.pk for line in lines]
-    for entry in _SCHEDULES.rows(keys):
-        entries.setdefault(entry.line_id, []).append(entry)
+    # the lock of a confirmation read whether each line has a schedule and whether the order
+    # has releases (entry.moving_shape, hooks.lock_fact): what is known absent is not read
+    if any(getattr(line, "has_schedule", True) for line in lines):
+        for entry in _SCHEDULES.rows(keys):
+            entries.setdefault(entry.line_id, []).append(entry)
     # what is released already, per (line, schedule entry), in one statement: per entry,
     # per line outside its schedule, and per line in all
     by_entry: dict[int, Decimal] = {}
     unscheduled: dict[int, Decimal] = {}
     released: dict[int, Decimal] = {}
-    for line_id, entry_id, total in _RELEASED.rows(keys):
+    known = getattr(order, "has_release", True)
+    for line_id, entry_id, total in _RELEASED.rows(keys) if known else ():
         total = total or c.ZERO
         released[line_id] = released.get(line_id, c.ZERO) + total
         if entry_id is None:
@@ -178,6 +181,7 @@ def _release_locked(
         automatic=automatic,
         released_by=None if automatic or not getattr(by, "is_authenticated", False) else by,
     )
+    order.has_release = True
     ReleaseLine.objects.bulk_create(
         [
             ReleaseLine(
@@ -279,7 +283,7 @@ def release_at_confirmation(order: Order, lines: list[OrderLine]) -> bool:
     allows) or when the release failed (logged)."""
     before = (order.fulfillment_status, order.updated_at)
     try:
-        with transaction.atomic():
+        with savepoint():  # what the release deferred (its history) goes if it fails
             blockers = release_blockers(order)
             if blockers:
                 return all(b.code == PREPAYMENT_NOT_RECEIVED for b in blockers)

@@ -308,7 +308,11 @@ def reserve_locked(order: Order, by, *, lines: list[OrderLine] | None = None) ->
         lines = list(order.lines.select_for_update().order_by("pk"))
     else:
         lines = sorted(lines, key=lambda li: li.pk)
-    have = {r.line_id: r for r in Reservation.objects.filter(order=order).order_by()}
+    have = (
+        {r.line_id: r for r in Reservation.objects.filter(order=order).order_by()}
+        if getattr(order, "has_reservation", True)  # a lock fact: none yet, nothing to read
+        else {}
+    )
     wants = {}
     for line in lines:
         held = have[line.pk].quantity if line.pk in have else c.ZERO
@@ -349,6 +353,7 @@ def reserve_locked(order: Order, by, *, lines: list[OrderLine] | None = None) ->
             grown.append(reservation)
     if new_rows:
         Reservation.objects.bulk_create(new_rows)
+        order.has_reservation = True
     if grown:
         now = timezone.now()
         for reservation in grown:

@@ -21,7 +21,13 @@ from orderdesk.core.money import quantize, to_decimal
 from orderdesk.core.prepared import Prepared, as_get
 from orderdesk.core.roles import roles_of
 from orderdesk.core.services import base_currency, currency_get, rate_for
-from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
+from orderdesk.customers.models import (
+    Customer,
+    DeliveryMethod,
+    PaymentMethod,
+    PaymentTerms,
+    PaymentTermsInstalment,
+)
 from orderdesk.pricing import calculations as pricing_calc
 from orderdesk.pricing.models import Contract, PriceList
 from orderdesk.pricing.services import (
@@ -37,7 +43,25 @@ from ..models import DeliveryScheduleEntry, Order, OrderLine, TermRight
 from ..permissions import allowed_terms
 
 # reference data the order services read from the process caches (core.cache)
-cache.track(Warehouse, TermRight)
+cache.track(Warehouse, TermRight, PaymentTerms, PaymentTermsInstalment)
+
+
+def _all_instalments() -> dict[int, list[PaymentTermsInstalment]]:
+    out: dict[int, list[PaymentTermsInstalment]] = {}
+    for item in PaymentTermsInstalment.objects.order_by("terms_id", "position"):
+        out.setdefault(item.terms_id, []).append(item)
+    return out
+
+
+def known_instalments(order: Order) -> None:
+    """The instalments of the order's payment terms from the reference cache (inside a
+    `cache.scope`), as if prefetched: `order.payment_terms.instalments.all()` reads no
+    statement. Shared between orders and threads: read-only."""
+    if order.payment_terms_id is None or not cache.in_scope():
+        return
+    by_terms = cache.cached("customers.instalments", _all_instalments)
+    known_related(order.payment_terms, "instalments", by_terms.get(order.payment_terms_id, []))
+
 
 HEADER_FIELDS = [
     "contract",

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import CharField, OuterRef, Prefetch, ProtectedError, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Prefetch, ProtectedError, Subquery, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,8 +165,9 @@ def lock_order(order: Order | int, *, by, action: str, moving: bool = False) -> 
     """Lock the order row for this transaction and check the user may do `action` now.
 
     `moving`: the caller submits or confirms, so the order comes with what that reads (its
-    terms, manager, lines with products, instalments, the reference-data token) in this
-    statement and two prefetches, instead of lazily one by one."""
+    terms, manager, lines with products, the reference-data token, the apps' lock facts) in
+    this statement and one prefetch, instead of lazily one by one; the instalments of its
+    terms come from the reference cache."""
     pk = order.pk if isinstance(order, Order) else order
     try:
         # the statement compiled once per connection (core.prepared): building and compiling
@@ -177,8 +178,11 @@ def lock_order(order: Order | int, *, by, action: str, moving: bool = False) -> 
     if not rows:
         raise NotFound(_("No such order."), code="order_not_found")
     order = rows[0]
-    if moving and order.head_seq is not None:
-        prime_head(stream_of(order), order.head_seq, order.head_hash)
+    if moving:
+        if order.head_seq is not None:
+            prime_head(stream_of(order), order.head_seq, order.head_hash)
+        with cache.scope(order.reference_token):
+            c.known_instalments(order)
     if not can_edit_order(by, order):
         raise PermissionRefused(
             _("You may not change order %(n)s.") % {"n": order.number}, code="order_not_permitted"
@@ -216,7 +220,11 @@ def moving_shape(qs):
     (with products, by position) and the instalments of the payment terms prefetched, and
     the reference-data token (core.cache) as `reference_token`, and the manager's discount
     cap and budget (`pricing.selectors.limits_subqueries`)."""
-    lines = OrderLine.objects.select_related("product").order_by("position")
+    lines = (
+        OrderLine.objects.select_related("product")
+        .order_by("position")
+        .annotate(has_schedule=Exists(DeliveryScheduleEntry.objects.filter(line=OuterRef("pk"))))
+    )
     return (
         qs.select_related(
             "payment_terms",
@@ -226,9 +234,12 @@ def moving_shape(qs):
             "warehouse",
             "created_by",
         )
-        .prefetch_related(Prefetch("lines", queryset=lines), "payment_terms__instalments")
+        .prefetch_related(Prefetch("lines", queryset=lines))
         .annotate(
             reference_token=cache.version_subquery(),
+            # what the apps above ask to know with the lock (hooks.lock_fact): has the order
+            # invoices, reservations, releases yet
+            **hooks.lock_facts(),
             # the manager's discount cap and budget for the deviations' limits, in this same
             # statement (pricing.selectors.limits_for(known=order))
             **limits_subqueries(manager_field="manager_id", day_field="order_date"),

@@ -158,10 +158,9 @@ def _best_items(price_list_id: int, ids, quantities, on) -> dict[int, tuple]:
     return _pick_best(items, quantities)
 
 
-def _contract_prices_and_items(contract: Contract, price_list_id: int, ids, on) -> tuple:
-    """The contract's prices and the list's own items valid on `on`, for `ids`, in one query
-    (UNION ALL): ([(product_id, price, valid_from)], [(product_id, price, min_quantity,
-    valid_from)]). The items of products the contract prices are read too, and not used."""
+def _union_of_prices(contract_id: int, price_list_id: int, ids, on: dt.date) -> QuerySet:
+    """The contract's prices and the list's items valid on `on` for `ids`, one UNION ALL:
+    (product_id, price, valid_from, min_quantity, src) rows, src 1 for the contract's."""
     quantity = PriceListItem._meta.get_field("min_quantity")
     items = (
         _item_rows(price_list_id, ids)
@@ -171,16 +170,27 @@ def _contract_prices_and_items(contract: Contract, price_list_id: int, ids, on) 
         .values_list("product_id", "price", "valid_from", "mq", "src")
     )
     prices = (
-        ContractPrice.objects.filter(contract=contract, product_id__in=ids)
+        ContractPrice.objects.filter(contract_id=contract_id, product_id__in=ids)
         .filter(_valid_on(on))
         .order_by()
         .annotate(mq=Value(Decimal(0), output_field=quantity.clone()), src=Value(1))
         .values_list("product_id", "price", "valid_from", "mq", "src")
     )
+    return items.union(prices, all=True).order_by()
+
+
+# compiled once per connection and number of products (core.prepared)
+_UNION_OF_PRICES = Prepared(_union_of_prices, arity=4)
+
+
+def _contract_prices_and_items(contract: Contract, price_list_id: int, ids, on) -> tuple:
+    """The contract's prices and the list's own items valid on `on`, for `ids`, in one query
+    (UNION ALL): ([(product_id, price, valid_from)], [(product_id, price, min_quantity,
+    valid_from)]). The items of products the contract prices are read too, and not used."""
     contract_rows, item_rows = [], []
-    for product_id, price, valid_from, min_quantity, src in items.union(
-        prices, all=True
-    ).order_by():
+    for product_id, price, valid_from, min_quantity, src in _UNION_OF_PRICES.rows(
+        contract.pk, price_list_id, list(ids), on
+    ):
         if src:
             contract_rows.append((product_id, price, valid_from))
         else:
