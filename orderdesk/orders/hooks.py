@@ -35,7 +35,8 @@ system), `order` (the locked `Order` as it is after the change) and those named 
 Handlers today: billing issues the prepayment invoice on `ORDER_CONFIRMED`; fulfillment
 returns reservations on `ORDER_CANCELLED`/`ORDER_CLOSED`, returns a removed line's
 reservation on `LINES_REMOVING` (its row goes with the line), returns what an amended line
-no longer needs on `CHANGE_AMENDED`, reserves on `CHANGE_CONFIRMED`, and after the commit
+no longer needs on `CHANGE_AMENDED` (and reserves what it lacks when the order stays
+confirmed), reserves on `CHANGE_CONFIRMED`, and after the commit
 releases what became due and closes what is shipped and paid.
 
 `ask` events collect answers instead: `RELEASE_BLOCKERS` (handlers get `order` and answer a

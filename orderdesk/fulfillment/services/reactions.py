@@ -8,7 +8,10 @@ their own transaction with the order row locked:
 - `LINES_REMOVING` (an amendment removes lines): their reservations return first, in the
   same transaction (the reservation rows are deleted with the lines).
 - `ORDER_CHANGED` with `CHANGE_AMENDED`: reservations above what each line still needs
-  (quantity less shipped less cancelled) return, in the same transaction.
+  (quantity less shipped less cancelled) return, in the same transaction; when the order is
+  still confirmed and `reserve_on_confirm` is on, what a raised or added line lacks is
+  reserved there too (an amendment that reopened approval or held it waits for the next
+  confirmation).
 - `ORDER_CHANGED` with `CHANGE_CONFIRMED` (every confirmation: confirm, last approval, release
   from credit hold, again after a reopened approval or a hold): in the same transaction,
   with the order and lines the confirming service locked and read (nothing is locked or
@@ -77,6 +80,10 @@ def on_order_changed(*, by, order: Order, change: str, **_kw) -> None:
         return_reservations(by=by, order=order, reason="amended")
     if order.status != OrderStatus.CONFIRMED:
         return
+    if change == hooks.CHANGE_AMENDED and c.fulfillment_settings().reserve_on_confirm:
+        # still confirmed (nothing reopened approval or held it): a raised quantity or an
+        # added line is reserved now, as its confirmation would have, as far as stock allows
+        reserve_on_confirmation(by=by, order=order, lines=list(order.lines.select_for_update()))
     release, close = _waiting(order.status, order.fulfillment_status, order.payment_status)
     if change == hooks.CHANGE_CONFIRMED:
         reserve = c.fulfillment_settings().reserve_on_confirm

@@ -1,7 +1,8 @@
 """Amending a confirmed order's lines and the warehouse's reservations: a removed line gives
 its stock back before its rows go (hooks.LINES_REMOVING), a line that needs less returns the
-rest of its reservation (ORDER_CHANGED "amended"), a line with history is not removed, and the
-fulfillment state follows the new quantities once something has shipped."""
+rest of its reservation (ORDER_CHANGED "amended"), a raised or added line of an order still
+confirmed is reserved at once, a line with history is not removed, and the fulfillment state
+follows the new quantities once something has shipped."""
 
 from __future__ import annotations
 
@@ -109,7 +110,7 @@ def test_raising_a_quantity_returns_nothing(manager, customer, stocked, warehous
     order = make_order(manager, customer, [(stocked, 4, None)])
     line = lines_of(order)[0]
     amend(manager, order, update={line.pk: {"quantity": Decimal(5)}})
-    assert balance(stocked, warehouse).reserved == 4
+    assert balance(stocked, warehouse).reserved == 5  # the difference is reserved (below)
     assert unreserved(order) == []
 
 
@@ -151,3 +152,46 @@ def test_the_fulfillment_state_follows_an_amendment_once_something_shipped(
 
     amend(manager, order, update={line.pk: {"quantity": Decimal(4)}})  # one more to ship
     assert Order.objects.get(pk=order.pk).fulfillment_status == "partially_shipped"
+
+
+def reserved(order) -> list[dict]:
+    return list(
+        Event.objects.filter(stream=stream_of(order), action="fulfillment.stock.reserved")
+        .order_by("seq")
+        .values_list("data", flat=True)
+    )
+
+
+def test_raising_a_quantity_of_a_confirmed_order_reserves_the_difference_at_once(
+    manager, customer, stocked, warehouse
+):
+    order = make_order(manager, customer, [(stocked, 4, None)])
+    line = lines_of(order)[0]
+    assert balance(stocked, warehouse).reserved == 4
+
+    amend(manager, order, update={line.pk: {"quantity": "7"}})
+
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CONFIRMED
+    assert Reservation.objects.get(line=line).quantity == 7
+    assert balance(stocked, warehouse).reserved == 7
+    last = reserved(order)[-1]
+    assert last["automatic"] is True
+    assert [(li["position"], Decimal(str(li["reserved"]))) for li in last["lines"]] == [
+        (1, Decimal(3))
+    ]
+
+
+def test_an_added_line_is_reserved_as_far_as_stock_allows(
+    manager, customer, stocked, second_product, warehouse
+):
+    from orderdesk.orders.services import LineInput
+
+    order = make_order(manager, customer, [(stocked, 4, None)])
+    amend(manager, order, add=[LineInput(product=second_product, quantity=Decimal(12))])
+
+    added = lines_of(order)[1]
+    assert Reservation.objects.get(line=added).quantity == 10  # 10 in stock, 2 backordered
+    assert balance(second_product, warehouse).reserved == 10
+    assert balance(stocked, warehouse).reserved == 4  # the first line unchanged
+    last = reserved(order)[-1]
+    assert [(li["position"], str(li["backordered"])) for li in last["lines"]] == [(2, "2")]
