@@ -151,7 +151,11 @@ def load_prices(world: World) -> None:
         low, high = markups[group]
         wholesale = (product.cost_price * Decimal(str(rng.uniform(low, high)))).quantize(CENT)
         retail = retail_price(wholesale * Decimal("1.28"), product.vat_rate)
-        export = (wholesale * Decimal("1.03") / world.eur_at_start).quantize(CENT)
+        export = wholesale * Decimal("1.03") / world.eur_at_start
+        # cheap goods (a kilo of sand) in hundredths of a cent: rounded to the cent, 0.013
+        # EUR became 0.01, below the cost, and the head's own order below the price floor
+        # had nobody to approve it (approval_no_approver stopped the demo)
+        export = export.quantize(CENT if export >= 1 else Decimal("0.0001"))
         breaks = _breaks(world, product, group)
         periods = [(start, None, Decimal(1))]
         if group in ("FRB", "BM-SUM"):

@@ -341,10 +341,7 @@ def _lines(
             line.discount_percent = Decimal(
                 rng.choice([8, 10, 12]) if plan.deviation == "discount" else rng.choice([18, 20])
             )
-        elif rng.random() < 0.25 and spec.manager != "head":
-            # not on the head's own orders: a small discount can take a thin-margin product
-            # below the price floor, whose first approver is the head, who may not approve
-            # his own order (approval_no_approver)
+        elif rng.random() < 0.25:
             line.discount_percent = min(
                 Decimal(rng.choice([1, 2, 3, 5])), contract.max_manual_discount
             )
