@@ -672,6 +672,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             o.status = HOLD
             o.commitment = None
             return
+        self.reserve(o)  # still confirmed: what a raised quantity lacks is reserved at once
         self.commit(o, o.total)
         self.released_if_waiting(o)
         self.maybe_close(o, checked=False)
