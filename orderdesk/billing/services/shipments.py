@@ -160,7 +160,8 @@ def documents_for_confirmation(*, by, order: Order | int) -> Invoice | None:
     Called by `order_confirm` through the orders hooks, in the confirming transaction."""
     if _nothing_on_confirmation(order):
         # deferred terms and nothing invoiced: nothing to issue, the payment state stays
-        # "not due" (keeps the confirmation to two reads for most orders)
+        # "not due" (for most orders the confirmation reads nothing here: the lock read
+        # whether the order has invoices)
         return None
     order = c.lock_order(order)
     invoice = Invoice.objects.filter(

@@ -124,9 +124,9 @@ def save_balances(balances: Iterable[StockBalance], field: str = "reserved") -> 
     else:
         StockBalance.objects.using(alias).bulk_update(rows, [field])
         return
-    decimal = StockBalance._meta.get_field(field)
+    value_field = StockBalance._meta.get_field(field)
     for b in rows:
-        params += [b.pk, decimal.get_db_prep_save(getattr(b, field), connection)]
+        params += [b.pk, value_field.get_db_prep_save(getattr(b, field), connection)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -83,7 +83,7 @@ def on_order_changed(*, by, order: Order, change: str, **_kw) -> None:
     if change == hooks.CHANGE_AMENDED and c.fulfillment_settings().reserve_on_confirm:
         # still confirmed (nothing reopened approval or held it): a raised quantity or an
         # added line is reserved now, as its confirmation would have, as far as stock allows
-        reserve_on_confirmation(by=by, order=order, lines=list(order.lines.select_for_update()))
+        reserve_on_confirmation(by=by, order=order)
     release, close = _waiting(order.status, order.fulfillment_status, order.payment_status)
     if change == hooks.CHANGE_CONFIRMED:
         reserve = c.fulfillment_settings().reserve_on_confirm

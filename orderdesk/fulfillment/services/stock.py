@@ -379,12 +379,15 @@ def _record_reserved(order: Order, by, changes: list[dict], *, automatic: bool) 
         )
 
 
-def reserve_on_confirmation(*, by, order: Order, lines: list[OrderLine]) -> list[dict]:
+def reserve_on_confirmation(
+    *, by, order: Order, lines: list[OrderLine] | None = None
+) -> list[dict]:
     """The automatic reservation when an order is confirmed (`FulfillmentSettings.
-    reserve_on_confirm`): the confirming service holds the order row and has read its
-    `lines` under that lock, so neither is read again; acts for the company (no right
-    checked). Records `fulfillment.stock.reserved` (`automatic`) when anything was
-    reserved. No savepoint: a reservation that fails undoes the confirmation, as before."""
+    reserve_on_confirm`) or amended and still confirmed: the service holds the order row
+    and, at a confirmation, has read its `lines` under that lock, so neither is read again
+    (None: the lines are read FOR UPDATE); acts for the company (no right checked).
+    Records `fulfillment.stock.reserved` (`automatic`) when anything was reserved. No
+    savepoint: a reservation that fails undoes the confirmation, as before."""
     changes = reserve_locked(order, by, lines=lines)
     _record_reserved(order, by, changes, automatic=True)
     return changes

@@ -217,9 +217,10 @@ _LOCK_MOVING = Prepared(lambda pk: _locked(pk, moving=True))
 def moving_shape(qs):
     """What submitting and confirming read of an order, loaded with it: the terms, the
     manager, the warehouse and the author joined (the API's answer shows them), the lines
-    (with products, by position) and the instalments of the payment terms prefetched, and
-    the reference-data token (core.cache) as `reference_token`, and the manager's discount
-    cap and budget (`pricing.selectors.limits_subqueries`)."""
+    (with products, by position, each with `has_schedule`) prefetched, the reference-data
+    token (core.cache) as `reference_token`, the apps' lock facts (`hooks.lock_fact`), and
+    the manager's discount cap and budget (`pricing.selectors.limits_subqueries`). The
+    instalments of the terms come from the reference cache (`lock_order`)."""
     lines = (
         OrderLine.objects.select_related("product")
         .order_by("position")
