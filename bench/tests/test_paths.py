@@ -87,8 +87,14 @@ def test_the_raw_client_writes_the_rows_the_services_write(committed_db):
     ]
     # every multi-row statement stays one: the count does not grow with the lines
     five, twenty = (throughput.count_raw_statements(hot, n) for n in (5, 20))
-    assert five["total"] == twenty["total"] == 28
-    assert five["transactions"] == {"create": 7, "confirm": 9, "release": 6}
+    # on PostgreSQL the history's head and events are one statement (a CTE), as the services'
+    history = 1 if connection.vendor == "postgresql" else 2
+    assert five["total"] == twenty["total"] == 22 + 3 * history
+    assert five["transactions"] == {
+        "create": 5 + history,
+        "confirm": 7 + history,
+        "release": 4 + history,
+    }
 
 
 def test_the_watch_tells_a_call_inside_a_transaction_from_one_outside(committed_db):

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DEFAULT_DB_ALIAS, connections, models, router, transaction
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from orderdesk.core.db import unit_of_work
@@ -229,6 +230,63 @@ def _chain(events: list[Event], start: tuple[int, str]) -> None:
         prev_hash = event.hash
 
 
+def _insert_moving_head(conn, stream: str, events: list[Event], start: tuple[int, str]) -> bool:
+    """PostgreSQL: move the head from `start` over `events` and insert them in one statement
+    (the head's guarded upsert as a data-modifying CTE, the insert of the events — Django's
+    own UNNEST form — only when the head moved). False: the stored head is not `start`, and
+    nothing was written."""
+    fields = [f for f in Event._meta.concrete_fields if not f.primary_key]
+    compiler = InsertQuery(Event).get_compiler(connection=conn)
+    columns = list(
+        zip(
+            *[[compiler.prepare_value(f, f.pre_save(e, True)) for f in fields] for e in events],
+            strict=True,
+        )
+    )
+    q = conn.ops.quote_name
+    head, key, seq, hash_ = (q(n) for n in (StreamHead._meta.db_table, "stream", "seq", "hash"))
+    arrays = ", ".join(f"(%s)::{f.db_type(conn).split('(')[0]}[]" for f in fields)
+    sql = (
+        f"WITH moved AS (INSERT INTO {head} ({key}, {seq}, {hash_}) VALUES (%s, %s, %s) "
+        f"ON CONFLICT ({key}) DO UPDATE SET {seq} = EXCLUDED.{seq}, {hash_} = EXCLUDED.{hash_} "
+        f"WHERE {head}.{seq} = %s AND {head}.{hash_} = %s RETURNING 1) "
+        f"INSERT INTO {q(Event._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+        f"SELECT * FROM UNNEST({arrays}) WHERE EXISTS (SELECT 1 FROM moved) "
+        f"RETURNING {q(Event._meta.pk.column)}"
+    )
+    end = (events[-1].seq, events[-1].hash)
+    with conn.cursor() as cur:
+        cur.execute(sql, [stream, *end, *start, *[list(c) for c in columns]])
+        ids = [row[0] for row in cur.fetchall()]
+    if not ids:
+        return False
+    for event, pk in zip(events, ids, strict=True):
+        event.pk = pk
+        event._state.adding, event._state.db = False, conn.alias
+    return True
+
+
+def _write(conn, using: str, stream: str, events: list[Event], new_stream: bool) -> None:
+    """Put `events` on the chain of `stream`, move its head over them and insert them: on
+    PostgreSQL in one statement when the head is known (or the stream is new), else the head's
+    upsert and the insert apart."""
+    if conn.vendor != "postgresql":
+        _append(conn, using, stream, events, new_stream)
+        Event.objects.using(using).bulk_create(events)
+        return
+    start = (0, GENESIS) if new_stream else _known(conn, stream)
+    if start is None:
+        start = _read_head(stream, using)
+    _chain(events, start)
+    if not _insert_moving_head(conn, stream, events, start):
+        # the head is not where we thought; the failed upsert holds its row now
+        start = _read_head(stream, using)
+        _chain(events, start)
+        if not _insert_moving_head(conn, stream, events, start):
+            raise RuntimeError(f"the head of {stream} moved while its row was locked")
+    _remember(conn, stream, events[-1].seq, events[-1].hash)
+
+
 def _append(conn, using: str, stream: str, events: list[Event], new_stream: bool) -> None:
     """Put `events` on the chain of `stream` and move its head over them (not the insert)."""
     start = (0, GENESIS) if new_stream else _known(conn, stream)
@@ -279,6 +337,10 @@ class _Batch:
         self.items = []
         if not streams:
             return
+        if self.conn.vendor == "postgresql":  # each stream's head and events in one statement
+            for stream, (events, new_stream) in streams.items():
+                _write(self.conn, self.using, stream, events, new_stream)
+            return
         for stream, (events, new_stream) in streams.items():
             _append(self.conn, self.using, stream, events, new_stream)
         Event.objects.using(self.using).bulk_create(
@@ -320,8 +382,7 @@ def record_many(
     if batch is not None:
         batch.add(stream, events, new_stream)
         return events
-    _append(conn, using, stream, events, new_stream)
-    Event.objects.using(using).bulk_create(events)
+    _write(conn, using, stream, events, new_stream)
     return events
 
 

@@ -15,13 +15,16 @@ from orderdesk.core.models import NumberSeries
 
 
 def audit_statements(ctx) -> list[str]:
-    """The statements on the history's tables, by kind: read / head / events."""
+    """The statements on the history's tables, by kind: read / head / events (on PostgreSQL
+    one statement moves the head and inserts the events: both kinds)."""
     kinds = []
     for q in ctx.captured_queries:
         sql = q["sql"]
         if "audit_streamhead" in sql or "audit_event" in sql:
             if sql.startswith("SELECT"):
                 kinds.append("read")
+            elif sql.startswith("WITH moved AS"):  # PostgreSQL: the head and the events at once
+                kinds += ["head", "events"]
             elif "audit_streamhead" in sql:
                 kinds.append("head")
             else:
@@ -104,8 +107,10 @@ def test_a_stale_hint_costs_a_read_but_never_forks_the_chain(subject):
         prime_head(stream_of(subject), first.seq, first.hash)  # one event behind
         with CaptureQueriesContext(connection) as ctx:
             event = record(action="test.after_hint", obj=subject)
-    # the upsert refused the stale start, the head was read and the events rebuilt on it
-    assert audit_statements(ctx) == ["head", "read", "head", "events"]
+    # the upsert refused the stale start, the head was read and the events rebuilt on it (on
+    # PostgreSQL the refused upsert carried the events' insert, which then inserted nothing)
+    refused = ["head", "events"] if connection.vendor == "postgresql" else ["head"]
+    assert audit_statements(ctx) == [*refused, "read", "head", "events"]
     assert event.seq == 3
     assert_chain_intact(subject)
 
