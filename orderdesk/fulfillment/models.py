@@ -35,11 +35,12 @@ class FulfillmentSettings(models.Model):
         _("reserve stock when an order is confirmed"), default=True
     )
     reserve_on_receipt = models.BooleanField(
-        _("reserve received goods for backorders"),
+        _("reserve received and freed stock for backorders"),
         default=True,
         help_text=_(
-            "Goods received go first to confirmed orders whose reserved lines still lack "
-            "stock, the earliest due first."
+            "Goods received, found by a count or given back by another order (cancelled, "
+            "closed, amended down) go first to confirmed orders whose reserved lines still "
+            "lack stock, the earliest due first."
         ),
     )
 

@@ -18,7 +18,7 @@ from orderdesk.core.roles import Role, has_role
 from orderdesk.orders import hooks
 from orderdesk.orders.choices import FulfillmentStatus, OrderStatus
 from orderdesk.orders.models import CancellationReason
-from orderdesk.orders.registrations import ACTION_LABELS
+from orderdesk.orders.registrations import ACTION_LABELS, DETAIL_LABELS, DETAIL_VALUES
 
 from .models import ReleaseLine, Reservation
 from .permissions import WAREHOUSE_PAGES, can_cancel_lines, can_release, can_reserve, can_ship
@@ -34,6 +34,30 @@ hooks.lock_fact("has_reservation", lambda: Exists(Reservation.objects.filter(ord
 hooks.lock_fact(
     "has_release", lambda: Exists(ReleaseLine.objects.filter(release__order=OuterRef("pk")))
 )
+
+RETURN_REASONS = {
+    "cancelled": _("order cancelled"),
+    "closed": _("order closed"),
+    "amended": _("order amended"),
+    "line_removed": _("line removed"),
+    "line_cancelled": _("line cancelled"),
+}
+DETAIL_LABELS.update(
+    {
+        "lines": _("Lines"),
+        "automatic": _("Automatically"),
+        "receipt": _("Goods receipt no."),
+        "adjustment": _("Stock adjustment no."),
+        "freed": _("From stock another order gave back"),
+        "passed_on": _("Passed on to orders waiting for stock"),
+        "reserved": _("reserved"),
+        "backordered": _("backordered"),
+        "quantity": _("quantity"),
+        "up_to": _("Due up to"),
+        "date": _("date"),
+    }
+)
+DETAIL_VALUES.update({"freed": RETURN_REASONS, "reason": RETURN_REASONS})
 
 ACTION_LABELS.update(
     {

@@ -6,6 +6,8 @@ without importing orders.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -35,6 +37,11 @@ ACTION_LABELS = {
     "orders.template.deleted": _("Template deleted"),
     "orders.term_rights.changed": _("Rights on order terms changed"),
 }
+
+# Labels of the keys other apps write into an order event's details (`data`), and of coded
+# values some of them take ({key: {value: label}}): the timeline shows these instead of codes.
+DETAIL_LABELS: dict[str, Any] = {}
+DETAIL_VALUES: dict[str, dict[str, Any]] = {}
 
 TEMPLATE_ROLES = (Role.SALES_MANAGER, Role.SALES_HEAD, Role.ADMINISTRATOR)
 CUSTOMER_PANEL_SIZE = 10

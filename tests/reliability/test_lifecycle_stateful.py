@@ -372,10 +372,14 @@ class LifecycleMachine(RuleBasedStateMachine):
                 li.reserved += grant
                 self.reserved[li.product] += grant
 
-    def unreserve(self, li: MLine, keep: Decimal) -> None:
+    def unreserve(self, owner: MOrder, li: MLine, keep: Decimal) -> None:
+        """`li` of `owner` gives back what it holds beyond `keep`, which goes at once to the
+        other orders' backorders of the product (as a receipt's stock does)."""
         back = li.reserved - min(li.reserved, max(keep, ZERO))
         li.reserved -= back
         self.reserved[li.product] -= back
+        if back > 0:
+            self.serve_backorders(li.product, exclude=owner)
 
     def due(self, o: MOrder) -> bool:
         return any(li.qty - li.cancelled - li.released > 0 for li in o.lines)
@@ -424,7 +428,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         """A closed or cancelled order commits nothing and gives its reservations back."""
         o.commitment = None
         for li in o.lines:
-            self.unreserve(li, ZERO)
+            self.unreserve(o, li, ZERO)
 
     def refresh_paid(self, o: MOrder) -> None:
         o.stored_paid = o.ledger_paid()
@@ -656,7 +660,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         material = change != "quantity" or value > li.qty
         if change == "quantity":
             li.qty = value
-            self.unreserve(li, li.open)
+            self.unreserve(o, li, li.open)
         elif change == "unit_price":
             li.price = value
         else:
@@ -703,7 +707,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         if cancellation is REFUSED:
             return
         li.cancelled += left if quantity is None else quantity
-        self.unreserve(li, li.open)
+        self.unreserve(o, li, li.open)
         if o.order_invoice:  # billing credits the invoiced share of what will not ship
             note = CreditNote.objects.get(pk=cancellation.credit_note_id)
             o.credits += note.credit_amount
@@ -795,13 +799,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.on_hand[product] += qty
         self.serve_backorders(product)
 
-    def serve_backorders(self, product: str) -> None:
-        """A receipt reserves what is free for the confirmed orders' lines that lack stock,
-        the earliest due (all are due on the day they were confirmed) first."""
+    def serve_backorders(self, product: str, exclude: MOrder | None = None) -> None:
+        """A receipt (or an order giving stock back: not to itself) reserves what is free for
+        the confirmed orders' lines that lack stock, the earliest due (all are due on the day
+        they were confirmed) first."""
         short = sorted(
             (
                 (o.confirm_seq, o.pk, position, li)
-                for o in self.having(CONFIRMED, test=lambda o: o.took_part)
+                for o in self.having(CONFIRMED, test=lambda o: o.took_part and o is not exclude)
                 for position, li in enumerate(o.lines)
                 if li.product == product and li.open > 0 and li.open > li.reserved
             ),

@@ -49,7 +49,8 @@ def line_cancel(
     current, qty, reason_obj, comment = order_line_cancel(
         by=by, order=locked, line=line, quantity=quantity, reason=reason, comment=comment
     )
-    returned = unreserve_locked(locked, [current])
+    passed: list = []
+    returned = unreserve_locked(locked, [current], by=by, reason="line_cancelled", passed=passed)
     note = credit_note_for_cancellation(
         by=by, order=locked, lines=[(current, qty)], comment=comment or reason_obj.name
     )
@@ -75,6 +76,7 @@ def line_cancel(
                     {
                         "lines": [{"position": current.position, "quantity": returned[current.pk]}],
                         "cancellation": cancellation.pk,
+                        **({"passed_on": passed} if passed else {}),
                     },
                 )
             ],

@@ -6,7 +6,8 @@ involved; several rows in ascending product id). The database CHECK keeps
 0 <= reserved <= on_hand whatever happens.
 
 A receipt serves backorders (`FulfillmentSettings.reserve_on_receipt`) while it holds the
-balance row: it locks each order it reserves for with SKIP LOCKED, so it never waits on an
+balance row, and so do a positive adjustment and an order giving its reservations back
+(`unreserve_locked`, never to itself): it locks each order it reserves for with SKIP LOCKED, so it never waits on an
 order row while holding a balance (every other writer takes the order first, then the
 balance: no deadlock either way). An order busy at that moment is passed over; whoever holds
 it finishes first, and the next receipt or a reservation serves it.
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Exists, F, Min, OuterRef
+from django.db.models import Exists, F, Min, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -104,25 +105,28 @@ def stock_receive(
     qty = check_quantity(quantity)
     comment = comment.strip()
     balance = c.lock_balances(warehouse.pk, [product.pk])[product.pk]
+    return _move_serving(by, balance, MoveKind.RECEIPT, qty, comment)
+
+
+def _move_serving(by, balance: StockBalance, kind: str, qty: Decimal, comment: str) -> StockMove:
+    """Move on hand of the locked `balance` by `qty`; what a positive move makes free goes to
+    the backorders first (`reserve_on_receipt`): the move's event lists them in
+    `reserved_for`, each served order's event names the move (`receipt`, `adjustment`)."""
     grants = []
-    if c.fulfillment_settings().reserve_on_receipt:
+    if qty > 0 and c.fulfillment_settings().reserve_on_receipt:
         grants = _serve_backorders(
-            product.pk, warehouse.pk, balance.on_hand + qty - balance.reserved
+            balance.product_id, balance.warehouse_id, balance.on_hand + qty - balance.reserved
         )
-    reserved_for = [
-        {"order": b.line.order.number, "position": b.line.position, "quantity": q}
-        for b, q in grants
-    ]
     move = _move(
         by=by,
         balance=balance,
-        kind=MoveKind.RECEIPT,
+        kind=kind,
         quantity=qty,
         comment=comment,
-        data={"reserved_for": reserved_for} if reserved_for else None,
+        data={"reserved_for": _granted(grants)} if grants else None,
     )
     if grants:
-        _apply_grants(by, balance, grants, move)
+        _apply_grants(by, balance, grants, {str(kind): move.pk})
     return move
 
 
@@ -142,7 +146,11 @@ class Backorder:
 
 
 def backorders(
-    product_id: int, warehouse_id: int, *, order_ids: list[int] | None = None
+    product_id: int,
+    warehouse_id: int,
+    *,
+    order_ids: list[int] | None = None,
+    exclude_order: int | None = None,
 ) -> list[Backorder]:
     """The backorders of a product in a warehouse, the earliest due first. A backorder is a
     line of a confirmed order that takes part in reservation (the order has reservation
@@ -162,6 +170,8 @@ def backorders(
     )
     if order_ids is not None:
         lines = lines.filter(order_id__in=order_ids)
+    if exclude_order is not None:
+        lines = lines.exclude(order_id=exclude_order)
     lines = list(lines)
     if not lines:
         return []
@@ -201,16 +211,17 @@ def _lock_order_if_free(pk: int) -> bool:
 
 
 def _serve_backorders(
-    product_id: int, warehouse_id: int, free: Decimal
+    product_id: int, warehouse_id: int, free: Decimal, *, exclude_order: int | None = None
 ) -> list[tuple[Backorder, Decimal]]:
-    """Share `free` (the balance row is locked by the caller) among the backorders, the
-    earliest due first: each order is locked when its first line comes up and its lines are
-    read again under the lock. Returns [(backorder, quantity granted)]."""
+    """Share `free` (the balance row is locked by the caller) among the backorders (not
+    `exclude_order`'s), the earliest due first: each order is locked when its first line
+    comes up and its lines are read again under the lock. Returns [(backorder, quantity
+    granted)]."""
     grants: list[tuple[Backorder, Decimal]] = []
     if free <= 0:
         return grants
     fresh: dict[int, dict[int, Backorder]] = {}
-    for candidate in backorders(product_id, warehouse_id):
+    for candidate in backorders(product_id, warehouse_id, exclude_order=exclude_order):
         if free <= 0:
             break
         pk = candidate.line.order_id
@@ -229,9 +240,13 @@ def _serve_backorders(
     return grants
 
 
-def _apply_grants(by, balance: StockBalance, grants, move: StockMove) -> None:
+def _apply_grants(
+    by, balance: StockBalance, grants, source: dict[str, Any], *, save: bool = True
+) -> None:
     """Hold the granted quantities (the balance, orders and lines are locked) and record a
-    `fulfillment.stock.reserved` event in each served order's stream."""
+    `fulfillment.stock.reserved` event in each served order's stream, with `source` (where
+    the stock came from: `receipt` or `adjustment`, a stock move; `freed`, why another order
+    gave it back). `save=False`: the caller writes the balance."""
     per_order: dict[int, list] = {}
     for b, take in grants:
         order = b.line.order
@@ -244,7 +259,8 @@ def _apply_grants(by, balance: StockBalance, grants, move: StockMove) -> None:
         per_order.setdefault(order.pk, [order, []])[1].append(
             {"position": b.line.position, "reserved": take, "backordered": b.short - take}
         )
-    balance.save(update_fields=["reserved"])
+    if save:
+        balance.save(update_fields=["reserved"])
     for order, changes in per_order.values():
         c.record_order(
             order,
@@ -254,10 +270,17 @@ def _apply_grants(by, balance: StockBalance, grants, move: StockMove) -> None:
                     "fulfillment.stock.reserved",
                     order,
                     {},
-                    {"lines": changes, "automatic": True, "receipt": move.pk},
+                    {"lines": changes, "automatic": True, **source},
                 )
             ],
         )
+
+
+def _granted(grants) -> list[dict[str, Any]]:
+    return [
+        {"order": b.line.order.number, "position": b.line.position, "quantity": q}
+        for b, q in grants
+    ]
 
 
 @atomic_with_retry
@@ -291,7 +314,7 @@ def stock_adjust(
             code="stock_below_reserved",
             fields={"quantity": str(qty)},
         )
-    return _move(by=by, balance=balance, kind=MoveKind.ADJUSTMENT, quantity=qty, comment=comment)
+    return _move_serving(by, balance, MoveKind.ADJUSTMENT, qty, comment)
 
 
 def reserve_locked(order: Order, by, *, lines: list[OrderLine] | None = None) -> list[dict]:
@@ -415,10 +438,23 @@ def order_reserve(*, by, order: Order | int, automatic: bool = False) -> list[di
     return changes
 
 
-def unreserve_locked(order: Order, lines, *, keep_open: bool = True) -> dict[int, Decimal]:
+def unreserve_locked(
+    order: Order,
+    lines,
+    *,
+    keep_open: bool = True,
+    by=None,
+    reason: str = "",
+    passed: list | None = None,
+) -> dict[int, Decimal]:
     """Give back what `lines` hold beyond their open quantity (all of it when
     `keep_open=False`); the order row is locked by the caller. Returns {line id: returned}.
-    The reservation rows and the balances are each written in one statement."""
+    The reservation rows and the balances are each written in one statement.
+
+    What goes back is offered at once to other orders' backorders of the product (as a
+    receipt is, `FulfillmentSettings.reserve_on_receipt`; `_serve_freed`, `reason` telling
+    them why it was freed); `passed` collects how much of each returning line went on
+    ({position, quantity})."""
     reservations = {
         r.line_id: r
         for r in c.Reservation.objects.select_for_update().filter(
@@ -448,8 +484,65 @@ def unreserve_locked(order: Order, lines, *, keep_open: bool = True) -> dict[int
             returned[line.pk] = back
     if shrunk:
         c.Reservation.objects.bulk_update(shrunk, ["quantity", "updated_at"])
+    if touched:
+        given = _serve_freed(by, order, list(touched.values()), reason)
+        if passed is not None:  # what each returning line passed on, product by product
+            for line in lines:
+                take = min(returned.get(line.pk, c.ZERO), given.get(line.product_id, c.ZERO))
+                if take > 0:
+                    given[line.product_id] -= take
+                    passed.append({"position": line.position, "quantity": take})
     c.save_balances(touched.values())
     return returned
+
+
+def _serve_freed(by, order: Order, balances: list[StockBalance], reason: str) -> dict[int, Decimal]:
+    """Stock `order` just gave back (its `balances`, locked, not yet written) goes to the
+    backorders of other orders, the earliest due first, as a receipt's does: served orders
+    are locked with SKIP LOCKED (the balances are held); each gets a
+    `fulfillment.stock.reserved` event with `freed` (why: `reason`), not naming the order
+    that freed it (its manager may not see that one). First one statement asks which of
+    the products have a backorder at all (mostly none). Returns {product id: granted}."""
+    if not c.fulfillment_settings().reserve_on_receipt:
+        return {}
+    wanted = _backordered_products(
+        order.warehouse_id, [b.product_id for b in balances], exclude_order=order.pk
+    )
+    given: dict[int, Decimal] = {}
+    for balance in balances:
+        if balance.product_id not in wanted:
+            continue
+        grants = _serve_backorders(
+            balance.product_id,
+            order.warehouse_id,
+            balance.on_hand - balance.reserved,
+            exclude_order=order.pk,
+        )
+        if grants:
+            _apply_grants(by, balance, grants, {"freed": reason or "returned"}, save=False)
+            given[balance.product_id] = sum((q for _b, q in grants), c.ZERO)
+    return given
+
+
+def _backordered_products(
+    warehouse_id: int, product_ids: list[int], *, exclude_order: int
+) -> set[int]:
+    """Which of `product_ids` a line of another confirmed order in the warehouse lacks (a
+    line of an order that takes part in reservation, holding less than it still needs)."""
+    open_quantity = F("quantity") - F("cancelled_quantity") - F("shipped_quantity")
+    return set(
+        OrderLine.objects.filter(
+            product_id__in=product_ids,
+            order__warehouse_id=warehouse_id,
+            order__status=OrderStatus.CONFIRMED,
+            quantity__gt=F("cancelled_quantity") + F("shipped_quantity"),
+        )
+        .exclude(order_id=exclude_order)
+        .filter(Exists(Reservation.objects.filter(order_id=OuterRef("order_id"))))
+        .filter(Q(reservation__isnull=True) | Q(reservation__quantity__lt=open_quantity))
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
 
 
 def return_all_reservations(*, by=None, order: Order) -> dict:
@@ -465,7 +558,10 @@ def return_reservations(
     (everything when `keep_open=False`); the order row is locked by the caller. Recorded as
     `fulfillment.stock.unreserved` with `reason` when anything went back."""
     lines = sorted(order.lines.all() if lines is None else lines, key=lambda li: li.pk)
-    returned = unreserve_locked(order, lines, keep_open=keep_open)
+    passed: list[dict[str, Any]] = []
+    returned = unreserve_locked(
+        order, lines, keep_open=keep_open, by=by, reason=reason, passed=passed
+    )
     if returned:
         by_pk = {li.pk: li for li in lines}
         c.record_order(
@@ -482,6 +578,7 @@ def return_reservations(
                             for pk, q in returned.items()
                         ],
                         "reason": reason,
+                        **({"passed_on": passed} if passed else {}),
                     },
                 )
             ],

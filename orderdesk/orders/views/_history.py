@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from ..choices import FulfillmentStatus, OrderStatus, PaymentStatus
 from ..models import Order, OrderLine
-from ..registrations import action_label
+from ..registrations import DETAIL_LABELS, DETAIL_VALUES, action_label
 from ..selectors import order_timeline
 from ..templatetags.orders_tags import amount, qty
 
@@ -53,6 +53,8 @@ NUMBER_FIELDS = {
     "exchange_rate",
     "cancelled_quantity",
     "shipped_quantity",
+    "reserved",
+    "backordered",
 }
 LINE_REPR = re.compile(r"^\d+/(\d+) (.*)$")
 
@@ -68,6 +70,20 @@ def field_label(model, name: str) -> str:
     return name.replace("_", " ")
 
 
+def data_label(name: str) -> str:
+    return str(DATA_LABELS.get(name) or DETAIL_LABELS.get(name, name))
+
+
+def _line_item(item: dict[str, Any]) -> str:
+    """A per-line item of the details ({position, quantity, reserved, ...}), as read."""
+    rest = ", ".join(
+        f"{DETAIL_LABELS.get(k) or DATA_LABELS.get(k, k)} {show_value(k, v)}"
+        for k, v in item.items()
+        if k != "position"
+    )
+    return _("line %(position)s: %(rest)s") % {"position": item["position"], "rest": rest}
+
+
 def show_value(name: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
@@ -75,6 +91,10 @@ def show_value(name: str, value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, list):
         return "; ".join(show_value(name, v) for v in value) or "—"
+    if isinstance(value, dict) and "position" in value:
+        return _line_item(value)
+    if isinstance(value, str) and value in DETAIL_VALUES.get(name, {}):
+        return str(DETAIL_VALUES[name][value])
     if name in VALUE_CHOICES:
         try:
             return str(VALUE_CHOICES[name](value).label)
@@ -124,7 +144,7 @@ def history_entries(order: Order, user=None) -> list[dict[str, Any]]:
                 }
             )
         details = [
-            {"label": str(DATA_LABELS.get(k, k)), "value": show_value(k, v)}
+            {"label": data_label(k), "value": show_value(k, v)}
             for k, v in (event.data or {}).items()
             if k not in (event.changes or {})
             and (k != "reason" or "reason_name" not in (event.data or {}))
