@@ -91,6 +91,9 @@ def order_panel(request, order):
         and order.fulfillment_status != FulfillmentStatus.NOT_RELEASED
         and can_ship(user),
         "may_cancel": may_cancel,
+        "shipments_link": has_role(user, *WAREHOUSE_PAGES)
+        and order.fulfillment_status
+        in (FulfillmentStatus.PARTIALLY_SHIPPED, FulfillmentStatus.SHIPPED),
         "reasons": list(CancellationReason.objects.filter(active=True)) if may_cancel else [],
     }
 

@@ -63,7 +63,7 @@ def releases_for(user, *, order=None) -> QuerySet[Release]:
     rows = (
         Release.objects.filter(_in_scope(user))
         .select_related("order", "released_by")
-        .prefetch_related("lines__line")
+        .prefetch_related("lines__line__product")
     )
     if order:
         rows = rows.filter(order_id=order)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("stock/", views.stock, name="stock"),
     path("shipments/", views.shipments, name="shipments"),
+    path("shipments/<int:pk>/", views.shipment, name="shipment"),
     path("cancellations/", views.cancellations, name="cancellations"),
     path("orders/<int:pk>/ship/", views.ship, name="ship"),
     path("orders/<int:pk>/pick/", views.pick, name="pick"),

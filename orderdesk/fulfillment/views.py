@@ -160,6 +160,18 @@ def shipments(request):
 
 
 @login_required
+def shipment(request, pk: int):
+    """One shipment: its order and documents, and what left the warehouse per line (how much
+    of it came out of the order's reservation)."""
+    _require(request, WAREHOUSE_PAGES)
+    found = selectors.shipments_for(request.user).filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such shipment."))
+    lines = sorted(found.lines.all(), key=lambda sl: sl.line.position)
+    return render(request, "fulfillment/shipment.html", {"shipment": found, "lines": lines})
+
+
+@login_required
 def cancellations(request):
     """Cancelled lines and the count per reason (for the head of sales and the reports)."""
     rows = selectors.cancellations_for(request.user, reason=request.GET.get("reason") or None)

@@ -406,6 +406,9 @@ class LifecycleMachine(RuleBasedStateMachine):
             o.confirm_seq = self.confirmations
         self.reserve(o)  # every confirmation reserves what the open lines lack
         self.released_if_waiting(o)
+        # a change approved after everything shipped and was paid closes the order (the
+        # confirmation's ORDER_CHANGED, after the commit)
+        self.maybe_close(o, checked=False)
 
     def released_if_waiting(self, o: MOrder) -> None:
         """A change of a confirmed order that waits for its first release releases what is due

@@ -82,6 +82,24 @@ def test_order_card_shows_availability_and_the_queue_and_tablet_entry_ship(
     assert done.status_code == 302
     assert balance(product, warehouse).on_hand == 0
 
+    # the shipment's own page, reached from the order card and the list
+    shipment = Shipment.objects.get(order=order)
+    card = client.get(f"/orders/{order.pk}/").content.decode()
+    assert f'href="/warehouse/shipments/?order={order.pk}"' in card
+    listed = client.get(f"/warehouse/shipments/?order={order.pk}").content.decode()
+    assert f'href="/warehouse/shipments/{shipment.pk}/"' in listed
+    page = client.get(f"/warehouse/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    text = page.content.decode()
+    assert page.status_code == 200 and shipment.number in text and order.number in text
+    row = f"<td>1</td><td>{product.sku}</td><td>{line.description}</td><td>{line.unit}</td>"
+    assert row + '<td class="num">3</td><td class="num">3</td>' in text  # all of it reserved
+    uk = client.get(f"/warehouse/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="uk")
+    assert f"Відвантаження {shipment.number}" in uk.content.decode()
+    # a sales manager has no warehouse pages; an unknown shipment is not found
+    assert client.get("/warehouse/shipments/999999/").status_code == 404
+    client.force_login(manager)
+    assert client.get(f"/warehouse/shipments/{shipment.pk}/").status_code == 403
+
 
 def test_stock_page_receives_and_refuses(client, storekeeper, product, warehouse):
     client.force_login(storekeeper)
