@@ -15,7 +15,7 @@ from django.test import Client
 from orderdesk.billing.models import Payment
 from orderdesk.payments.choices import LinkStatus
 from orderdesk.payments.models import PaymentHold, PaymentLink, ProviderEvent
-from orderdesk.payments.services import payment_link_create
+from orderdesk.payments.services import intermediary_create, payment_link_create
 from orderdesk.payments.services._common import open_amount, system_user
 from orderdesk.receivables.models import Allocation
 from orderdesk.testing.factories import (
@@ -118,3 +118,86 @@ def test_an_unknown_payment_from_eight_threads_is_held_once(setting, fake_provid
     outcomes = Counter(o for _, body in answers for o in body["outcomes"])
     assert outcomes == {"unknown_reference": 1, "duplicate": THREADS - 1}
     assert PaymentHold.objects.count() == 1 and ProviderEvent.objects.count() == 1
+
+
+@pytest.mark.postgres
+def test_payout_imports_meeting_in_opposite_order_never_deadlock(setting, monkeypatch):
+    """Four payout reports (two carriers, two each) pay a quarter of the same four customers'
+    invoices, half of them listing the customers in one order and half in the other, imported
+    at once. The import locks the orders and then the customers' ledger balances up front, in
+    ascending id, so none waits for another in a cycle: no deadlock (not even one that the
+    retry would hide), every line matched, every invoice paid exactly."""
+    from orderdesk.core import db
+    from orderdesk.core.money import quantize
+    from orderdesk.payments.services import payout_import
+
+    from .test_payouts import MAPPING, csv_of, row, today_text
+
+    manager, accountant, _customer, product, price_list = setting
+    customers = [CustomerFactory(manager=manager) for _ in range(4)]
+    invoices = [invoiced_order(manager, c, product, price_list)[1] for c in customers]
+    quarters = {}
+    for inv in invoices:
+        q = quantize(inv.payable_amount / 4, "UAH")
+        quarters[inv.pk] = [q, q, q, inv.payable_amount - 3 * q]
+    carriers = [
+        intermediary_create(
+            by=accountant,
+            code=f"carrier-{i}",
+            name=f"Перевізник {i}",
+            kind="cod_carrier",
+            commission_percent="2",
+            commission_fixed="20",
+            column_mapping=MAPPING,
+        )
+        for i in range(2)
+    ]
+    reports = []
+    for k in range(4):
+        ordered = invoices if k % 2 == 0 else invoices[::-1]
+        rows = [
+            row(ref=f"R{k}-{inv.pk}", invoice=inv.number, gross=quarters[inv.pk][k],
+                date=today_text())
+            for inv in ordered
+        ]  # fmt: skip
+        reports.append((carriers[k // 2], f"R{k}", csv_of(rows)))
+
+    retried: list[str] = []
+    original = db.is_retryable
+
+    def counting(exc: BaseException) -> bool:
+        retry = original(exc)
+        if retry:
+            retried.append(type(exc).__name__ + ": " + str(exc).splitlines()[0])
+        return retry
+
+    monkeypatch.setattr(db, "is_retryable", counting)
+    barrier = threading.Barrier(len(reports))
+    results: list = []
+    lock = threading.Lock()
+
+    def run(carrier, number, data):
+        try:
+            barrier.wait(timeout=30)
+            outcome = payout_import(
+                by=accountant, intermediary=carrier, data=data, number=number, dry_run=False
+            )
+        except Exception as exc:  # the assertion below shows it
+            outcome = exc
+        finally:
+            connection.close()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run, args=r) for r in reports]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert not [r for r in retried if "deadlock" in r.lower()], retried
+    assert sorted(r.matched for r in results) == [4, 4, 4, 4]
+    assert Payment.objects.filter(order__customer__in=customers).count() == 16
+    assert [open_amount(inv) for inv in invoices] == [0, 0, 0, 0]
