@@ -63,7 +63,7 @@ def releases_for(user, *, order=None) -> QuerySet[Release]:
     rows = (
         Release.objects.filter(_in_scope(user))
         .select_related("order", "released_by")
-        .prefetch_related("lines__line__product")
+        .prefetch_related("lines__line")
     )
     if order:
         rows = rows.filter(order_id=order)
@@ -74,7 +74,7 @@ def shipments_for(user, *, order=None) -> QuerySet[Shipment]:
     rows = (
         Shipment.objects.filter(_in_scope(user))
         .select_related("order", "order__customer", "delivery_note", "invoice", "created_by")
-        .prefetch_related("lines__line")
+        .prefetch_related("lines__line__product")
     )
     if order:
         rows = rows.filter(order_id=order)

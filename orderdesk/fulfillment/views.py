@@ -15,8 +15,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from orderdesk.billing.permissions import can_view_billing
 from orderdesk.catalog.models import Warehouse
 from orderdesk.core.errors import DomainError
 from orderdesk.core.roles import has_role
@@ -156,10 +157,12 @@ def stock(request):
 def shipments(request):
     _require(request, WAREHOUSE_PAGES)
     rows = selectors.shipments_for(request.user, order=_int(request.GET.get("order")))[:200]
-    return render(request, "fulfillment/shipments.html", {"rows": rows})
+    context = {"rows": rows, "show_invoice": can_view_billing(request.user, "invoice")}
+    return render(request, "fulfillment/shipments.html", context)
 
 
 @login_required
+@require_GET
 def shipment(request, pk: int):
     """One shipment: its order and documents, and what left the warehouse per line (how much
     of it came out of the order's reservation)."""
@@ -168,7 +171,12 @@ def shipment(request, pk: int):
     if found is None:
         raise Http404(_("No such shipment."))
     lines = sorted(found.lines.all(), key=lambda sl: sl.line.position)
-    return render(request, "fulfillment/shipment.html", {"shipment": found, "lines": lines})
+    context = {
+        "shipment": found,
+        "lines": lines,
+        "show_invoice": can_view_billing(request.user, "invoice"),  # not the warehouse's
+    }
+    return render(request, "fulfillment/shipment.html", context)
 
 
 @login_required

@@ -735,6 +735,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
     "warehouse/": Route(read=SHIPPERS, write=SHIPPERS),
     "warehouse/stock/": Route(read=SIGNED_IN, write=STOCK_KEEPERS),
     "warehouse/shipments/": Route(read=SHIPPERS, write=SHIPPERS),
+    "warehouse/shipments/<int:pk>/": Route(read=SHIPPERS, params={"pk": "shipment"}),
     "warehouse/cancellations/": Route(read=SIGNED_IN, write=SIGNED_IN),
     "warehouse/orders/<int:pk>/ship/": Route(read=SHIPPERS, write=SHIPPERS, params=ORDER),
     "warehouse/orders/<int:pk>/pick/": Route(read=SHIPPERS, write=SHIPPERS, params=ORDER),
@@ -765,7 +766,7 @@ ROUTES: dict[str, Route | tuple[Route, ...]] = {
         write=SHIPPERS,
         body={"order": ref("order"), "lines": [{"line": ref("line"), "quantity": "1"}]},
     ),
-    "api/v1/shipments/<int:pk>/": Route(params={"pk": MISSING}, note="TODO world"),
+    "api/v1/shipments/<int:pk>/": Route(read=ORDER_READERS, params={"pk": "shipment"}),
     "api/v1/pick-lists/<int:order>/": Route(
         read=SHIPPERS, write=SHIPPERS, params={"order": "order"}
     ),

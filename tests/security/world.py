@@ -192,9 +192,25 @@ def payments_and_reports_records(w: World) -> None:
         )
 
 
+def fulfillment_records(w: World) -> None:
+    """A shipment (the warehouse's own) of one unit of each book's order, released at its
+    confirmation."""
+    from orderdesk.fulfillment.services import shipment_create
+
+    for book in w.books.values():
+        book["shipment"] = shipment_create(
+            by=w.users["admin"], order=book["order"], lines=[(book["line"].pk, Decimal("1"))]
+        )
+
+
 # Capabilities add the records their routes need: a function (World) -> None that puts
 # shared records in `world.shared` and each owner's in `world.books[owner]`.
-EXTRA_BUILDERS: list = [billing_records, pricing_records, payments_and_reports_records]
+EXTRA_BUILDERS: list = [
+    billing_records,
+    pricing_records,
+    payments_and_reports_records,
+    fulfillment_records,
+]
 
 
 def marker(owner: str) -> str:

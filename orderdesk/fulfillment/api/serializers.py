@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from orderdesk.billing.permissions import can_view_billing
+
 from ..models import LineCancellation, Release, ReleaseLine, Reservation, Shipment, StockMove
 
 QTY = {"max_digits": 18, "decimal_places": 3}
@@ -110,6 +112,9 @@ class ShipmentLineSerializer(serializers.Serializer):
 
 
 class ShipmentSerializer(serializers.ModelSerializer):
+    """A shipment; `invoice` and `invoice_number` are null for a user who may not see
+    invoices (the warehouse sees the delivery note, not the invoice)."""
+
     order_number = serializers.CharField(source="order.number")
     lines = ShipmentLineSerializer(many=True)
     delivery_note_number = serializers.CharField(
@@ -134,6 +139,13 @@ class ShipmentSerializer(serializers.ModelSerializer):
             "created_at",
             "lines",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not can_view_billing(request.user, "invoice"):
+            data["invoice"] = data["invoice_number"] = None
+        return data
 
 
 class ShipmentLineInputSerializer(serializers.Serializer):

@@ -36,7 +36,8 @@ def _int(request: Request, name: str) -> int | None:
 class WarehouseAPIView(GenericAPIView):
     def page(self, qs, serializer):
         rows = self.paginate_queryset(qs)
-        return self.get_paginated_response(serializer(rows, many=True).data)
+        context = {"request": self.request}
+        return self.get_paginated_response(serializer(rows, many=True, context=context).data)
 
 
 class StockView(WarehouseAPIView):
@@ -184,7 +185,10 @@ class ShipmentView(WarehouseAPIView):
             comment=data["comment"],
         )
         shipment = selectors.shipments_for(request.user).get(pk=shipment.pk)
-        return Response(s.ShipmentSerializer(shipment).data, status=status.HTTP_201_CREATED)
+        return Response(
+            s.ShipmentSerializer(shipment, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ShipmentDetailView(WarehouseAPIView):
@@ -199,7 +203,7 @@ class ShipmentDetailView(WarehouseAPIView):
         shipment = selectors.shipments_for(request.user).filter(pk=pk).first()
         if shipment is None:
             raise NotFound(_("No such shipment."), code="shipment_not_found")
-        return Response(s.ShipmentSerializer(shipment).data)
+        return Response(s.ShipmentSerializer(shipment, context={"request": request}).data)
 
 
 class LineCancellationView(WarehouseAPIView):

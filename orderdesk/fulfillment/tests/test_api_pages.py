@@ -8,7 +8,7 @@ from .conftest import balance, lines_of, make_order, receive
 
 
 def test_api_ships_and_refuses_with_codes(
-    client, storekeeper, manager, customer, product, warehouse, company
+    client, storekeeper, accountant, manager, customer, product, warehouse, company
 ):
     receive(storekeeper, product, warehouse, 10)
     order = make_order(manager, customer, [(product, 10, None)])
@@ -19,7 +19,9 @@ def test_api_ships_and_refuses_with_codes(
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["number"] == f"{order.number}/1" and data["delivery_note_number"]
-    assert data["invoice_number"] and data["lines"][0]["quantity"] == "6.000"
+    # the shipment was invoiced, but the warehouse sees the delivery note, not the invoice
+    assert data["invoice"] is None and data["invoice_number"] is None
+    assert data["lines"][0]["quantity"] == "6.000"
     assert data["lines"][0]["unit_cost"] == "60.0000"  # the product's cost on the day
     response = client.post("/api/v1/shipments/", body, content_type="application/json")
     assert response.status_code == 400
@@ -27,6 +29,13 @@ def test_api_ships_and_refuses_with_codes(
     assert Shipment.objects.filter(order=order).count() == 1
     response = client.get(f"/api/v1/shipments/{data['id']}/")
     assert response.status_code == 200 and response.json()["order"] == order.pk
+    assert response.json()["invoice_number"] is None
+    client.force_login(accountant)
+    seen = client.get(f"/api/v1/shipments/{data['id']}/").json()
+    invoice = Shipment.objects.get(pk=data["id"]).invoice
+    assert (seen["invoice"], seen["invoice_number"]) == (invoice.pk, invoice.number)
+    listed = client.get(f"/api/v1/shipments/?order={order.pk}").json()["results"]
+    assert [r["invoice_number"] for r in listed] == [invoice.number]
 
 
 def test_api_stock_moves_and_stock(client, storekeeper, manager, customer, product, warehouse):
@@ -93,6 +102,7 @@ def test_order_card_shows_availability_and_the_queue_and_tablet_entry_ship(
     assert page.status_code == 200 and shipment.number in text and order.number in text
     row = f"<td>1</td><td>{product.sku}</td><td>{line.description}</td><td>{line.unit}</td>"
     assert row + '<td class="num">3</td><td class="num">3</td>' in text  # all of it reserved
+    assert shipment.invoice.number not in text  # invoiced, but not the warehouse's to see
     uk = client.get(f"/warehouse/shipments/{shipment.pk}/", HTTP_ACCEPT_LANGUAGE="uk")
     assert f"Відвантаження {shipment.number}" in uk.content.decode()
     # a sales manager has no warehouse pages; an unknown shipment is not found
