@@ -27,6 +27,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import ngettext
 from rest_framework import throttling
+from rest_framework.authentication import TokenAuthentication
 
 log = logging.getLogger("orderdesk.security")
 
@@ -110,6 +111,22 @@ class ThrottledModelBackend(ModelBackend):
             reset_failures(request, username)
         return user
 
+    def get_user(self, user_id):
+        """The signed-in user of a request (session), with its roles in the same statement
+        (`roles.role_names`): the pages' role checks read nothing more."""
+        from django.contrib.auth import get_user_model
+
+        from .roles import prime_roles, role_names
+
+        try:
+            user = (
+                get_user_model()._default_manager.annotate(_role_names=role_names()).get(pk=user_id)
+            )
+        except get_user_model().DoesNotExist:
+            return None
+        prime_roles(user, user._role_names)
+        return user if self.user_can_authenticate(user) else None
+
     @staticmethod
     def _username_field() -> str:
         from django.contrib.auth import get_user_model
@@ -137,6 +154,30 @@ class ThrottledLoginView(LoginView):
             context = self.get_context_data(form=form, throttled=throttled_message(seconds))
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
+
+
+# --- API authentication -----------------------------------------------------------------------
+
+
+class TokenWithRoles(TokenAuthentication):
+    """DRF's token authentication, reading the user's roles in the token's statement
+    (`roles.role_names`): a request costs one statement less. An unknown token or an inactive
+    user is refused by DRF's own check (same answers, same messages)."""
+
+    def authenticate_credentials(self, key):
+        from .roles import prime_roles, role_names
+
+        token = (
+            self.get_model()
+            .objects.select_related("user")
+            .annotate(_role_names=role_names("user_id"))
+            .filter(key=key)
+            .first()
+        )
+        if token is None or not token.user.is_active:
+            return super().authenticate_credentials(key)
+        prime_roles(token.user, token._role_names)
+        return (token.user, token)
 
 
 # --- API rate limits --------------------------------------------------------------------------
