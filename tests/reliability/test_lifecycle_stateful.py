@@ -372,14 +372,14 @@ class LifecycleMachine(RuleBasedStateMachine):
                 li.reserved += grant
                 self.reserved[li.product] += grant
 
-    def unreserve(self, owner: MOrder, li: MLine, keep: Decimal) -> None:
-        """`li` of `owner` gives back what it holds beyond `keep`, which goes at once to the
-        other orders' backorders of the product (as a receipt's stock does)."""
+    def unreserve(self, li: MLine, keep: Decimal) -> None:
+        """`li` gives back what it holds beyond `keep`, which goes at once to the
+        backorders of the product (as a receipt's stock does), never back to `li`."""
         back = li.reserved - min(li.reserved, max(keep, ZERO))
         li.reserved -= back
         self.reserved[li.product] -= back
         if back > 0:
-            self.serve_backorders(li.product, exclude=owner)
+            self.serve_backorders(li.product, exclude=li)
 
     def due(self, o: MOrder) -> bool:
         return any(li.qty - li.cancelled - li.released > 0 for li in o.lines)
@@ -431,7 +431,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         """A closed or cancelled order commits nothing and gives its reservations back."""
         o.commitment = None
         for li in o.lines:
-            self.unreserve(o, li, ZERO)
+            self.unreserve(li, ZERO)
 
     def refresh_paid(self, o: MOrder) -> None:
         o.stored_paid = o.ledger_paid()
@@ -663,7 +663,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         material = change != "quantity" or value > li.qty
         if change == "quantity":
             li.qty = value
-            self.unreserve(o, li, li.open)
+            self.unreserve(li, li.open)
         elif change == "unit_price":
             li.price = value
         else:
@@ -710,7 +710,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         if cancellation is REFUSED:
             return
         li.cancelled += left if quantity is None else quantity
-        self.unreserve(o, li, li.open)
+        self.unreserve(li, li.open)
         if o.order_invoice:  # billing credits the invoiced share of what will not ship
             note = CreditNote.objects.get(pk=cancellation.credit_note_id)
             o.credits += note.credit_amount
@@ -802,16 +802,19 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.on_hand[product] += qty
         self.serve_backorders(product)
 
-    def serve_backorders(self, product: str, exclude: MOrder | None = None) -> None:
-        """A receipt (or an order giving stock back: not to itself) reserves what is free for
+    def serve_backorders(self, product: str, exclude: MLine | None = None) -> None:
+        """A receipt (or a line giving stock back: not to itself) reserves what is free for
         the confirmed orders' lines that lack stock, the earliest due (all are due on the day
         they were confirmed) first."""
         short = sorted(
             (
                 (o.confirm_seq, o.pk, position, li)
-                for o in self.having(CONFIRMED, test=lambda o: o.took_part and o is not exclude)
+                for o in self.having(CONFIRMED, test=lambda o: o.took_part)
                 for position, li in enumerate(o.lines)
-                if li.product == product and li.open > 0 and li.open > li.reserved
+                if li.product == product
+                and li is not exclude
+                and li.open > 0
+                and li.open > li.reserved
             ),
             key=lambda t: t[:3],
         )

@@ -7,7 +7,7 @@ involved; several rows in ascending product id). The database CHECK keeps
 
 A receipt serves backorders (`FulfillmentSettings.reserve_on_receipt`) while it holds the
 balance row, and so do a positive adjustment and an order giving its reservations back
-(`unreserve_locked`, never to itself): it locks each order it reserves for with SKIP LOCKED, so it never waits on an
+(`unreserve_locked`, never to the giving lines): it locks each order it reserves for with SKIP LOCKED, so it never waits on an
 order row while holding a balance (every other writer takes the order first, then the
 balance: no deadlock either way). An order busy at that moment is passed over; whoever holds
 it finishes first, and the next receipt or a reservation serves it.
@@ -16,6 +16,7 @@ it finishes first, and the next receipt or a reservation serves it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -150,7 +151,7 @@ def backorders(
     warehouse_id: int,
     *,
     order_ids: list[int] | None = None,
-    exclude_order: int | None = None,
+    exclude_lines: Iterable[int] = (),
 ) -> list[Backorder]:
     """The backorders of a product in a warehouse, the earliest due first. A backorder is a
     line of a confirmed order that takes part in reservation (the order has reservation
@@ -170,8 +171,8 @@ def backorders(
     )
     if order_ids is not None:
         lines = lines.filter(order_id__in=order_ids)
-    if exclude_order is not None:
-        lines = lines.exclude(order_id=exclude_order)
+    if exclude_lines:
+        lines = lines.exclude(pk__in=list(exclude_lines))
     lines = list(lines)
     if not lines:
         return []
@@ -211,23 +212,28 @@ def _lock_order_if_free(pk: int) -> bool:
 
 
 def _serve_backorders(
-    product_id: int, warehouse_id: int, free: Decimal, *, exclude_order: int | None = None
+    product_id: int, warehouse_id: int, free: Decimal, *, exclude_lines: Iterable[int] = ()
 ) -> list[tuple[Backorder, Decimal]]:
-    """Share `free` (the balance row is locked by the caller) among the backorders (not
-    `exclude_order`'s), the earliest due first: each order is locked when its first line
-    comes up and its lines are read again under the lock. Returns [(backorder, quantity
+    """Share `free` (the balance row is locked by the caller) among the backorders (not the
+    lines of `exclude_lines`), the earliest due first: each order is locked when its first
+    line comes up and its lines are read again under the lock. Returns [(backorder, quantity
     granted)]."""
     grants: list[tuple[Backorder, Decimal]] = []
     if free <= 0:
         return grants
     fresh: dict[int, dict[int, Backorder]] = {}
-    for candidate in backorders(product_id, warehouse_id, exclude_order=exclude_order):
+    for candidate in backorders(product_id, warehouse_id, exclude_lines=exclude_lines):
         if free <= 0:
             break
         pk = candidate.line.order_id
         if pk not in fresh:
             fresh[pk] = (
-                {b.line.pk: b for b in backorders(product_id, warehouse_id, order_ids=[pk])}
+                {
+                    b.line.pk: b
+                    for b in backorders(
+                        product_id, warehouse_id, order_ids=[pk], exclude_lines=exclude_lines
+                    )
+                }
                 if _lock_order_if_free(pk)
                 else {}
             )
@@ -485,7 +491,7 @@ def unreserve_locked(
     if shrunk:
         c.Reservation.objects.bulk_update(shrunk, ["quantity", "updated_at"])
     if touched:
-        given = _serve_freed(by, order, list(touched.values()), reason)
+        given = _serve_freed(by, order, list(touched.values()), reason, set(returned))
         if passed is not None:  # what each returning line passed on, product by product
             for line in lines:
                 take = min(returned.get(line.pk, c.ZERO), given.get(line.product_id, c.ZERO))
@@ -496,17 +502,20 @@ def unreserve_locked(
     return returned
 
 
-def _serve_freed(by, order: Order, balances: list[StockBalance], reason: str) -> dict[int, Decimal]:
-    """Stock `order` just gave back (its `balances`, locked, not yet written) goes to the
-    backorders of other orders, the earliest due first, as a receipt's does: served orders
-    are locked with SKIP LOCKED (the balances are held); each gets a
+def _serve_freed(
+    by, order: Order, balances: list[StockBalance], reason: str, giving: set[int]
+) -> dict[int, Decimal]:
+    """Stock the lines `giving` of `order` just gave back (their `balances`, locked, not yet
+    written) goes to the backorders, the earliest due first, as a receipt's does — never to
+    the giving lines themselves; another line of the same order is a backorder like any
+    other. Served orders are locked with SKIP LOCKED (the balances are held); each gets a
     `fulfillment.stock.reserved` event with `freed` (why: `reason`), not naming the order
     that freed it (its manager may not see that one). First one statement asks which of
     the products have a backorder at all (mostly none). Returns {product id: granted}."""
     if not c.fulfillment_settings().reserve_on_receipt:
         return {}
     wanted = _backordered_products(
-        order.warehouse_id, [b.product_id for b in balances], exclude_order=order.pk
+        order.warehouse_id, [b.product_id for b in balances], exclude_lines=giving
     )
     given: dict[int, Decimal] = {}
     for balance in balances:
@@ -516,7 +525,7 @@ def _serve_freed(by, order: Order, balances: list[StockBalance], reason: str) ->
             balance.product_id,
             order.warehouse_id,
             balance.on_hand - balance.reserved,
-            exclude_order=order.pk,
+            exclude_lines=giving,
         )
         if grants:
             _apply_grants(by, balance, grants, {"freed": reason or "returned"}, save=False)
@@ -525,10 +534,11 @@ def _serve_freed(by, order: Order, balances: list[StockBalance], reason: str) ->
 
 
 def _backordered_products(
-    warehouse_id: int, product_ids: list[int], *, exclude_order: int
+    warehouse_id: int, product_ids: list[int], *, exclude_lines: Iterable[int]
 ) -> set[int]:
-    """Which of `product_ids` a line of another confirmed order in the warehouse lacks (a
-    line of an order that takes part in reservation, holding less than it still needs)."""
+    """Which of `product_ids` a line of a confirmed order in the warehouse (not one of
+    `exclude_lines`) lacks: a line of an order that takes part in reservation, holding less
+    than it still needs."""
     open_quantity = F("quantity") - F("cancelled_quantity") - F("shipped_quantity")
     return set(
         OrderLine.objects.filter(
@@ -537,7 +547,7 @@ def _backordered_products(
             order__status=OrderStatus.CONFIRMED,
             quantity__gt=F("cancelled_quantity") + F("shipped_quantity"),
         )
-        .exclude(order_id=exclude_order)
+        .exclude(pk__in=list(exclude_lines))
         .filter(Exists(Reservation.objects.filter(order_id=OuterRef("order_id"))))
         .filter(Q(reservation__isnull=True) | Q(reservation__quantity__lt=open_quantity))
         .values_list("product_id", flat=True)

@@ -1,6 +1,6 @@
 """Stock an order gives back (cancelled, closed, amended down, a line cancelled or removed)
-and stock a count finds goes at once to other orders' backorders, the earliest due first, as
-a receipt's does; never to the order that gave it back."""
+and stock a count finds goes at once to the backorders, the earliest due first, as a
+receipt's does; never back to the lines that gave it."""
 
 from __future__ import annotations
 
@@ -122,19 +122,28 @@ def test_with_the_setting_off_freed_stock_stays_free(
     assert reserved(sooner) == 4
 
 
-def test_an_order_never_takes_back_what_it_gives(
+def test_freed_stock_never_goes_back_to_the_lines_giving_it(
     manager, customer, product, warehouse, storekeeper
 ):
+    """A removed line gives its stock back and stays open until it is deleted: it is not
+    served its own stock again. Another line of the same order is a backorder like any
+    other."""
     receive(storekeeper, product, warehouse, 3)
     order = make_order(manager, customer, [(product, 3, None), (product, 4, None)])
     first, second = lines_of(order)
-    assert (reserved(order), second.reservation.quantity) == (3, 0)  # the second waits
+    assert (first.reservation.quantity, second.reservation.quantity) == (3, 0)
 
-    line_cancel(by=manager, order=order, line=first, quantity=3, reason="duplicate")
+    order_amend(by=manager, order=order.pk, reason="not needed", remove=[first.pk])
 
-    assert second.reservation.__class__.objects.get(pk=second.reservation.pk).quantity == 0
-    assert balance(product, warehouse).reserved == 0  # free, for a person or the next receipt
-    assert "passed_on" not in last_event(order, "fulfillment.stock.unreserved").data
+    second.reservation.refresh_from_db()
+    assert second.reservation.quantity == 3  # the removed line's stock, to the waiting line
+    assert balance(product, warehouse).reserved == 3
+    given_back = last_event(order, "fulfillment.stock.unreserved")
+    assert given_back.data["reason"] == "line_removed"
+    assert [Decimal(p["quantity"]) for p in given_back.data["passed_on"]] == [3]
+    served = last_event(order, "fulfillment.stock.reserved")
+    assert served.data["freed"] == "line_removed"
+    assert [(li["position"], Decimal(li["reserved"])) for li in served.data["lines"]] == [(2, 3)]
 
 
 @pytest.mark.postgres
