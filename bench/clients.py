@@ -37,6 +37,7 @@ from orderdesk.customers.models import Customer
 from orderdesk.fulfillment.models import Release, ReleaseLine, Reservation
 from orderdesk.orders import calculations as calc
 from orderdesk.orders.models import Order, OrderLine
+from orderdesk.pricing import sources as price_sources
 from orderdesk.pricing.models import Contract, PriceList, PriceListItem
 
 from .loading import column_defaults
@@ -398,10 +399,7 @@ class RawClient:
                 currency=currency,
             )  # fmt: skip
             net, vat_sum, gross = net + a.net, vat_sum + a.vat, gross + a.gross
-            source = gettext("list %(name)s from %(date)s") % {
-                "name": list_name,
-                "date": _date(valid_from).isoformat(),
-            }
+            source = price_sources.item(list_name, _date(valid_from), D0)  # the price's origin
             lines.append((pos, pid, f"{sku} {name}", name, unit, price, vat, cost, a, source))
         number_value = self._exec(
             cur,
@@ -432,9 +430,9 @@ class RawClient:
             rows.append({
                 "order_id": order_id, "position": pos, "product_id": pid, "description": name,
                 "unit": unit, "quantity": qty, "unit_price": price, "list_price": price,
-                "price_source": source, "discount_percent": D0, "auto_discount_percent": D0,
-                "manual_discount_percent": D0, "discount_source": "",
-                "discount_breakdown": BREAKDOWN, "vat_rate": vat, "net_amount": a.net,
+                "price_source": "", "price_origin": source, "discount_percent": D0,
+                "auto_discount_percent": D0, "manual_discount_percent": D0,
+                "discount_source": "", "discount_breakdown": BREAKDOWN, "vat_rate": vat, "net_amount": a.net,
                 "vat_amount": a.vat, "gross_amount": a.gross, "cost_price": cost,
                 "cancelled_quantity": D0, "shipped_quantity": D0,
             })  # fmt: skip
@@ -462,7 +460,7 @@ class RawClient:
             added = {
                 "product": label, "quantity": qty, "schedule": [], "vat_rate": vat,
                 "list_price": price, "unit_price": price, "net_amount": a.net,
-                "vat_amount": a.vat, "gross_amount": a.gross, "price_source": source,
+                "vat_amount": a.vat, "gross_amount": a.gross, "price_origin": source,
                 "discount_source": "", "discount_percent": D0, "auto_discount_percent": D0,
                 "manual_discount_percent": D0,
             }  # fmt: skip

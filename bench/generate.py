@@ -40,7 +40,6 @@ from django.db import connection, connections, transaction
 from django.db.models import CharField, Count, Exists, Max, Min, OuterRef, Sum, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from orderdesk.audit.models import Event
 from orderdesk.audit.services import GENESIS, event_hash, hash_payload, jsonable
@@ -49,6 +48,7 @@ from orderdesk.core.models import NumberSeries
 from orderdesk.orders import calculations as calc
 from orderdesk.orders.models import CancellationReason, Order, OrderLine
 from orderdesk.orders.services._common import HEADER_SNAPSHOT, LINE_SNAPSHOT
+from orderdesk.pricing import sources as price_sources
 
 from . import reference as ref
 from .loading import Loader, dec, next_id, reset_sequences
@@ -141,7 +141,7 @@ ORDER_COLS = (
 )  # fmt: skip
 LINE_COLS = (
     "id", "order_id", "position", "product_id", "description", "unit", "quantity", "unit_price",
-    "list_price", "price_source", "discount_percent", "vat_rate", "net_amount", "vat_amount",
+    "list_price", "price_origin", "discount_percent", "vat_rate", "net_amount", "vat_amount",
     "gross_amount", "cost_price", "requested_delivery_date", "cancelled_quantity",
     "shipped_quantity",
 )  # fmt: skip
@@ -226,24 +226,19 @@ def _status(rng: random.Random, age: int, prepayment: bool) -> tuple[str, str, s
 
 
 def _quote(world: World, pl: PriceListInfo, pid: int, qty: Decimal, day: dt.date):
-    """(price, source) as pricing.services.quote_prices picks it."""
+    """(price, origin) as pricing.services.quote_prices picks it (`pricing.sources`)."""
     for min_q, vf, vt, price in pl.items[pid]:
         if min_q <= qty and vf <= day and (vt is None or day <= vt):
             key = (pl.id, vf, min_q)
             source = world.source_cache.get(key)
             if source is None:
-                source = _("list %(name)s from %(date)s") % {
-                    "name": pl.name,
-                    "date": vf.isoformat(),
-                }
-                if min_q > 0:
-                    source += " " + _("(from %(q)s)") % {"q": format(min_q.normalize(), "f")}
+                source = price_sources.item(pl.name, vf, min_q)
                 world.source_cache[key] = source
             if pl.includes_vat:
                 vat = world.products[pid][3]
                 price = calc.net_price(price, vat_rate=vat, includes_vat=True)
             return price, source
-    return None, ""
+    return None, None
 
 
 class _Chain:
@@ -295,7 +290,7 @@ def _make_chunk(world: World, index: int, start: int, stop: int, first_line_id: 
     rng = random.Random(world.seed * 1_000_003 + index)
     orders, lines, events = [], [], []
     line_id = first_line_id
-    hand = _("entered by hand")
+    hand = price_sources.MANUAL
     cust_total = world.customer_cum[-1]
     today, now = world.today, world.now
     for k in range(start, stop):
@@ -358,7 +353,8 @@ def _make_chunk(world: World, index: int, start: int, stop: int, first_line_id: 
             net, vat_sum, gross = net + amounts.net, vat_sum + amounts.vat, gross + amounts.gross
             shipped = qty if pos <= shipped_upto else D0
             lines.append((
-                line_id, oid, pos, pid, name, unit, qty, price, list_price, source, discount, vat,
+                line_id, oid, pos, pid, name, unit, qty, price, list_price, json.dumps(source),
+                discount, vat,
                 amounts.net, amounts.vat, amounts.gross, cost, None, D0, shipped,
                 *((discount,) if MANUAL_DISCOUNT else ()),
             ))  # fmt: skip
@@ -412,7 +408,7 @@ def _make_chunk(world: World, index: int, start: int, stop: int, first_line_id: 
         ) in order_lines:
             snap = {
                 "product": label, "quantity": dec(qty), "unit_price": dec(price),
-                "list_price": dec(list_price), "price_source": source,
+                "list_price": dec(list_price), "price_origin": source,
                 "discount_percent": dec(discount), "vat_rate": dec(vat),
                 "net_amount": dec(amounts.net), "vat_amount": dec(amounts.vat),
                 "gross_amount": dec(amounts.gross), "requested_delivery_date": None,

@@ -9,6 +9,7 @@ from orderdesk.catalog.models import Product, Warehouse
 from orderdesk.core.models import Currency
 from orderdesk.core.roles import Role
 from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, PaymentTerms
+from orderdesk.pricing import sources as price_sources
 from orderdesk.pricing.models import Contract, PriceList
 
 from .choices import FulfillmentStatus, OrderStatus, PaymentStatus, Term
@@ -202,7 +203,13 @@ class OrderLine(models.Model):
     list_price = models.DecimalField(
         _("standard price"), max_digits=18, decimal_places=4, null=True, blank=True
     )
-    price_source = models.CharField(_("price source"), max_length=200, blank=True)
+    # where the price came from, as data (pricing.sources); shown in the reader's language
+    price_origin = models.JSONField(_("price origin"), null=True, blank=True)
+    # the same as text in the language of whoever entered the line: lines entered before
+    # `price_origin` existed (and bulk loads) have only this
+    price_source_text = models.CharField(
+        _("price source"), max_length=200, blank=True, db_column="price_source"
+    )
     discount_percent = models.DecimalField(
         _("discount, %"),
         max_digits=5,
@@ -277,6 +284,12 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_id}/{self.position} {self.description}"
+
+    @property
+    def price_source(self) -> str:
+        """Where the price came from, in the active language (from `price_origin`; a line
+        entered before it existed keeps the text it was entered with)."""
+        return price_sources.text(self.price_origin) or self.price_source_text
 
 
 class DeliveryScheduleEntry(models.Model):

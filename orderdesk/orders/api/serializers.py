@@ -285,11 +285,15 @@ class ScheduleEntrySerializer(serializers.Serializer):
 
 class OrderLineSerializer(serializers.ModelSerializer):
     """A line: `price_source` says where the price came from ("contract 15/2026, individual
-    price", "list Wholesale from 2026-11-01", "entered by hand"); `discount_percent` is the
-    effective discount made of `auto_discount_percent` (policies), `manual_discount_percent`
-    and the order's discount, explained in `discount_source` and `discount_breakdown`."""
+    price", "list Wholesale from 2026-11-01", "entered by hand") in the request's language,
+    `price_origin` the same as data (`kind`: contract, list, derived, cost_plus, manual; null
+    for lines entered before it existed); `discount_percent` is the effective discount made
+    of `auto_discount_percent` (policies), `manual_discount_percent` and the order's
+    discount, explained in `discount_source` and `discount_breakdown`."""
 
     product = OrderProductRefSerializer(read_only=True)
+    price_source = serializers.CharField(read_only=True)
+    price_origin = serializers.JSONField(read_only=True)
     schedule = ScheduleEntrySerializer(many=True, read_only=True)
     discount_breakdown = serializers.JSONField(read_only=True)
 
@@ -305,6 +309,7 @@ class OrderLineSerializer(serializers.ModelSerializer):
             "unit_price",
             "list_price",
             "price_source",
+            "price_origin",
             "discount_percent",
             "auto_discount_percent",
             "manual_discount_percent",

@@ -29,6 +29,7 @@ from orderdesk.customers.models import (
     PaymentTermsInstalment,
 )
 from orderdesk.pricing import calculations as pricing_calc
+from orderdesk.pricing import sources as price_sources
 from orderdesk.pricing.models import Contract, PriceList
 from orderdesk.pricing.services import (
     discount_rules,
@@ -95,7 +96,7 @@ LINE_SNAPSHOT = [
     "quantity",
     "unit_price",
     "list_price",
-    "price_source",
+    "price_origin",
     "auto_discount_percent",
     "manual_discount_percent",
     "discount_percent",
@@ -589,10 +590,10 @@ def build_lines(
             quantity=qty,
             unit_price=price if price is not None else quote.price,
             list_price=quote.price if quote else None,
-            price_source=(
-                quote.source
+            price_origin=(
+                quote.origin
                 if quote and (price is None or price == quote.price)
-                else _("entered by hand")
+                else price_sources.MANUAL
             ),
             manual_discount_percent=discount,
             discount_percent=discount,

@@ -20,6 +20,7 @@ from orderdesk.core.errors import Conflict, NotFound, PermissionRefused, Validat
 from orderdesk.core.prepared import Prepared, as_get
 from orderdesk.core.services import currency_get, number_next, rate_for
 from orderdesk.core.transitions import transition_target
+from orderdesk.pricing import sources as price_sources
 from orderdesk.pricing.selectors import limits_subqueries
 from orderdesk.pricing.services import contract_for_order, quote_prices
 
@@ -280,7 +281,7 @@ def _reprice(order: Order, lines: list[OrderLine], *, old_rate: Decimal, old_cur
         standard_priced = line.list_price is not None and line.unit_price == line.list_price
         if standard_priced and quote is not None:
             line.unit_price = line.list_price = quote.price
-            line.price_source = quote.source
+            line.price_origin = quote.origin
         else:
             if old_currency != order.currency_id:
                 line.unit_price = c.calc.convert_price(
@@ -288,7 +289,7 @@ def _reprice(order: Order, lines: list[OrderLine], *, old_rate: Decimal, old_cur
                 )
             line.list_price = quote.price if quote else None
             if quote is None or line.unit_price != quote.price:
-                line.price_source = _("entered by hand")
+                line.price_origin = price_sources.MANUAL
         c.price_line(line, order)
 
 
@@ -297,7 +298,7 @@ LINE_SAVE_FIELDS = [
     "quantity",
     "unit_price",
     "list_price",
-    "price_source",
+    "price_origin",
     "auto_discount_percent",
     "manual_discount_percent",
     "discount_percent",
@@ -528,14 +529,14 @@ def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> None
             ).get(line.product_id)
             if quote is not None:
                 line.unit_price = line.list_price = quote.price
-                line.price_source = quote.source
+                line.price_origin = quote.origin
     if "unit_price" in changes:
         price = c.check_price(changes["unit_price"], f"lines[{idx}].unit_price")
         if price != line.unit_price:
             c.check_line_rights(by, index=idx, price_changed=True, discount_changed=False)
             line.unit_price = price
             if price != line.list_price:
-                line.price_source = _("entered by hand")
+                line.price_origin = price_sources.MANUAL
             else:  # back to the standard price: say again where it comes from
                 quote = quote_prices(
                     price_list=order.price_list,
@@ -547,7 +548,7 @@ def _update_line(edit: c.Edit, line: OrderLine, changes: dict[str, Any]) -> None
                     contract=order.contract,
                 ).get(line.product_id)
                 if quote is not None and quote.price == price:
-                    line.price_source = quote.source
+                    line.price_origin = quote.origin
     if "discount_percent" in changes:  # the manual part
         discount = c.check_discount(changes["discount_percent"], f"lines[{idx}].discount_percent")
         if discount != line.manual_discount_percent:

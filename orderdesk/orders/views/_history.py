@@ -11,6 +11,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from orderdesk.pricing import sources as price_sources
+
 from ..choices import FulfillmentStatus, OrderStatus, PaymentStatus
 from ..models import Order, OrderLine
 from ..registrations import DETAIL_LABELS, DETAIL_VALUES, action_label
@@ -91,6 +93,8 @@ def show_value(name: str, value: Any) -> str:
         return _("yes") if value else _("no")
     if isinstance(value, list):
         return "; ".join(show_value(name, v) for v in value) or "—"
+    if name == "price_origin" and isinstance(value, dict):  # in the reader's language
+        return price_sources.text(value) or "—"
     if isinstance(value, dict) and "position" in value:
         return _line_item(value)
     if isinstance(value, str) and value in DETAIL_VALUES.get(name, {}):

@@ -17,6 +17,7 @@ from orderdesk.core.services import rate_for
 from orderdesk.customers.models import Customer
 
 from .. import calculations as calc
+from .. import sources
 from ..choices import PriceListKind
 from ..models import Contract, ContractPrice, PriceList, PriceListItem
 
@@ -32,9 +33,14 @@ class PriceQuote:
     "derived" (computed from the base list), "cost_plus" (computed from the cost)."""
 
     price: Decimal
-    source: str
+    origin: dict  # pricing.sources: where the price came from, as data
     kind: str = "list"
     valid_from: dt.date | None = None
+
+    @property
+    def source(self) -> str:
+        """The origin for people, in the active language."""
+        return sources.text(self.origin)
 
 
 # what an order's header takes from its contract, read with it (no lazy look-up per term)
@@ -199,14 +205,8 @@ def _contract_prices_and_items(contract: Contract, price_list_id: int, ids, on) 
     return contract_rows, item_rows
 
 
-def _item_text(price_list: PriceList, valid_from: dt.date, min_quantity: Decimal) -> str:
-    text = _("list %(name)s from %(date)s") % {
-        "name": price_list.name,
-        "date": valid_from.isoformat(),
-    }
-    if min_quantity > 0:
-        text += " " + _("(from %(q)s)") % {"q": format(min_quantity.normalize(), "f")}
-    return text
+def _item_origin(price_list: PriceList, valid_from: dt.date, min_quantity: Decimal) -> dict:
+    return sources.item(price_list.name, valid_from, min_quantity)
 
 
 def _list_quotes(
@@ -223,8 +223,8 @@ def _list_quotes(
     for product_id, (price, min_quantity, valid_from) in own.items():
         if product_id not in wanted:
             continue
-        source = _item_text(price_list, valid_from, min_quantity)
-        out[product_id] = PriceQuote(price, source, "list", valid_from)
+        origin = _item_origin(price_list, valid_from, min_quantity)
+        out[product_id] = PriceQuote(price, origin, "list", valid_from)
     rest = [p for p in products if p.pk not in out]
     if not rest:
         return out
@@ -237,12 +237,10 @@ def _list_quotes(
         ).items():
             price = calc.convert(price, from_rate=factor_from, to_rate=factor_to)
             price = calc.derived_price(price, percent=price_list.percent, rule=price_list.rounding)
-            source = (
-                _item_text(price_list, valid_from, min_quantity)
-                + " "
-                + _("(%(base)s %(adjust)s %%)") % {"base": base.name, "adjust": adjust}
+            origin = sources.derived(
+                _item_origin(price_list, valid_from, min_quantity), base.name, adjust
             )
-            out[product_id] = PriceQuote(price, source, "derived", valid_from)
+            out[product_id] = PriceQuote(price, origin, "derived", valid_from)
     elif price_list.kind == PriceListKind.COST_PLUS:
         to_rate = rates(price_list.currency_id)
         for product in rest:
@@ -252,12 +250,8 @@ def _list_quotes(
                 product.cost_price, from_rate=rates(product.cost_currency_id), to_rate=to_rate
             )
             price = calc.cost_plus_price(cost, markup=price_list.percent, rule=price_list.rounding)
-            source = _("list %(name)s (cost %(cost)s %(adjust)s %%)") % {
-                "name": price_list.name,
-                "cost": format(cost.normalize(), "f"),
-                "adjust": adjust,
-            }
-            out[product.pk] = PriceQuote(price, source, "cost_plus", None)
+            origin = sources.cost_plus(price_list.name, cost, adjust)
+            out[product.pk] = PriceQuote(price, origin, "cost_plus", None)
     return out
 
 
@@ -300,7 +294,7 @@ def quote_prices(
                 .order_by("product_id", "-valid_from")
                 .values_list("product_id", "price", "valid_from")
             )
-        source = _("contract %(number)s, individual price") % {"number": contract.number}
+        origin = sources.contract(contract.number)
         for product_id, price, valid_from in rows:
             if product_id in quotes:
                 continue
@@ -308,7 +302,7 @@ def quote_prices(
                 price = calc.convert(
                     price, from_rate=rates(contract.currency_id), to_rate=order_rate
                 )
-            quotes[product_id] = PriceQuote(price, source, "contract", valid_from)
+            quotes[product_id] = PriceQuote(price, origin, "contract", valid_from)
     rest = [p for p in products if p.pk not in quotes]
     if price_list is None or not rest:
         return quotes
@@ -319,7 +313,7 @@ def quote_prices(
         if price_list.prices_include_vat:
             vat = by_id[product_id].vat_rate
             price = (price * 100 / (100 + vat)).quantize(PRICE_EXP, rounding=ROUND_HALF_UP)
-        quotes[product_id] = PriceQuote(price, quote.source, quote.kind, quote.valid_from)
+        quotes[product_id] = PriceQuote(price, quote.origin, quote.kind, quote.valid_from)
     return quotes
 
 
@@ -369,7 +363,7 @@ def product_prices_today(
                 pl.prices_include_vat,
                 item.valid_from,
                 item.valid_to,
-                _item_text(pl, item.valid_from, item.min_quantity),
+                sources.text(_item_origin(pl, item.valid_from, item.min_quantity)),
                 price_list_id=pl.pk,
             )
         )
@@ -415,7 +409,7 @@ def product_prices_today(
             continue  # the latest start wins, as on an order
         seen.add(cp.contract_id)
         name = f"{cp.contract.customer.short_name}, {cp.contract.number}"
-        source = _("contract %(number)s, individual price") % {"number": cp.contract.number}
+        source = sources.text(sources.contract(cp.contract.number))
         rows.append(
             ProductPrice(
                 name,
