@@ -6,11 +6,12 @@ involved; several rows in ascending product id). The database CHECK keeps
 0 <= reserved <= on_hand whatever happens.
 
 A receipt serves backorders (`FulfillmentSettings.reserve_on_receipt`) while it holds the
-balance row, and so do a positive adjustment and an order giving its reservations back
-(`unreserve_locked`, never to the giving lines): it locks each order it reserves for with SKIP LOCKED, so it never waits on an
-order row while holding a balance (every other writer takes the order first, then the
-balance: no deadlock either way). An order busy at that moment is passed over; whoever holds
-it finishes first, and the next receipt or a reservation serves it.
+balance row, and so do a positive adjustment and lines giving their reservations back
+(`unreserve_locked`; never to the giving lines themselves). Each locks every order it
+reserves for with SKIP LOCKED, so it never waits on an order row while holding a balance
+(every other writer takes the order first, then the balance: no deadlock either way). An
+order busy at that moment is passed over; whoever holds it finishes first, and the next
+receipt or a reservation serves it.
 """
 
 from __future__ import annotations
@@ -457,10 +458,10 @@ def unreserve_locked(
     `keep_open=False`); the order row is locked by the caller. Returns {line id: returned}.
     The reservation rows and the balances are each written in one statement.
 
-    What goes back is offered at once to other orders' backorders of the product (as a
-    receipt is, `FulfillmentSettings.reserve_on_receipt`; `_serve_freed`, `reason` telling
-    them why it was freed); `passed` collects how much of each returning line went on
-    ({position, quantity})."""
+    What goes back is offered at once to the product's backorders, never back to `lines`
+    (as a receipt's stock is, `FulfillmentSettings.reserve_on_receipt`; `_serve_freed`,
+    `reason` telling them why it was freed); `passed` collects how much of each returning
+    line went on ({position, quantity})."""
     reservations = {
         r.line_id: r
         for r in c.Reservation.objects.select_for_update().filter(
