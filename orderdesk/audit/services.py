@@ -268,8 +268,8 @@ def _insert_moving_head(conn, stream: str, events: list[Event], start: tuple[int
 
 def _write(conn, using: str, stream: str, events: list[Event], new_stream: bool) -> None:
     """Put `events` on the chain of `stream`, move its head over them and insert them: on
-    PostgreSQL in one statement when the head is known (or the stream is new), else the head's
-    upsert and the insert apart."""
+    PostgreSQL in one statement (after a read of the head when this transaction does not know
+    it and the stream is not new), elsewhere the head's upsert and the insert apart."""
     if conn.vendor != "postgresql":
         _append(conn, using, stream, events, new_stream)
         Event.objects.using(using).bulk_create(events)
