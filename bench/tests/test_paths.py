@@ -99,14 +99,19 @@ def test_the_raw_client_writes_the_rows_the_services_write(committed_db):
 
 def test_the_watch_tells_a_call_inside_a_transaction_from_one_outside(committed_db):
     server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(10)
     port = server.getsockname()[1]
-    threading.Thread(target=lambda: [server.accept() for _ in range(2)], daemon=True).start()
+    # the listener accepts both connections before the socket is closed (closing it under a
+    # pending accept() made the thread fail)
+    acceptor = threading.Thread(target=lambda: [server.accept()[0].close() for _ in range(2)])
+    acceptor.start()
     try:
         with Watch() as watch:
             socket.create_connection(("127.0.0.1", port), timeout=5).close()
             with transaction.atomic():
                 Order.objects.exists()
                 socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        acceptor.join(10)
     finally:
         server.close()
     assert [c["in_transaction"] for c in watch.calls] == [False, True]
