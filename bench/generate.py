@@ -46,6 +46,7 @@ from orderdesk.audit.services import GENESIS, event_hash, hash_payload, jsonable
 from orderdesk.catalog.models import Product, StockBalance, Warehouse
 from orderdesk.core.models import NumberSeries
 from orderdesk.orders import calculations as calc
+from orderdesk.orders import explain
 from orderdesk.orders.models import CancellationReason, Order, OrderLine
 from orderdesk.orders.services._common import HEADER_SNAPSHOT, LINE_SNAPSHOT
 from orderdesk.pricing import sources as price_sources
@@ -147,9 +148,21 @@ LINE_COLS = (
 )  # fmt: skip
 # the manual part of a line discount, where the model splits discounts into parts
 MANUAL_DISCOUNT = any(f.name == "manual_discount_percent" for f in OrderLine._meta.fields)
-if MANUAL_DISCOUNT:
-    LINE_COLS = (*LINE_COLS, "manual_discount_percent")
+if MANUAL_DISCOUNT:  # with its breakdown, which explains the discount on the card
+    LINE_COLS = (*LINE_COLS, "manual_discount_percent", "discount_breakdown")
 _SNAPSHOT_DEFAULTS: dict[tuple[str, str], Any] = {}
+
+
+def _breakdown(manual: Decimal) -> dict[str, Any]:
+    """`OrderLine.discount_breakdown` of a line whose only discount is its manual part."""
+    percent = explain.pct(manual)
+    return {
+        "auto": [],
+        "auto_percent": "0",
+        "manual_percent": percent,
+        "order_percent": "0",
+        "total_percent": percent,
+    }
 
 
 def _created_changes(model, fields: list[str], known: dict[str, Any]) -> dict[str, Any]:
@@ -356,7 +369,7 @@ def _make_chunk(world: World, index: int, start: int, stop: int, first_line_id: 
                 line_id, oid, pos, pid, name, unit, qty, price, list_price, json.dumps(source),
                 discount, vat,
                 amounts.net, amounts.vat, amounts.gross, cost, None, D0, shipped,
-                *((discount,) if MANUAL_DISCOUNT else ()),
+                *((discount, json.dumps(_breakdown(discount))) if MANUAL_DISCOUNT else ()),
             ))  # fmt: skip
             order_lines.append((line_id, pos, label, name, qty, price, list_price, source,
                                 discount, vat, amounts))  # fmt: skip
@@ -415,6 +428,9 @@ def _make_chunk(world: World, index: int, start: int, stop: int, first_line_id: 
             }  # fmt: skip
             if MANUAL_DISCOUNT:
                 snap["manual_discount_percent"] = snap["discount_percent"]
+                snap["discount_source"] = explain.discount_text(_breakdown(discount))
+            else:
+                snap["discount_source"] = ""
             changes = _created_changes(OrderLine, LINE_SNAPSHOT, snap)
             changes["schedule"] = {"from": None, "to": []}
             chain.add("orders.line.added", "orders.orderline", str(lid), f"{oid}/{pos} {name}",

@@ -12,6 +12,7 @@ from orderdesk.customers.models import Customer, DeliveryMethod, PaymentMethod, 
 from orderdesk.pricing import sources as price_sources
 from orderdesk.pricing.models import Contract, PriceList
 
+from . import explain
 from .choices import FulfillmentStatus, OrderStatus, PaymentStatus, Term
 
 AMOUNT = {"max_digits": 18, "decimal_places": 2, "default": Decimal("0")}
@@ -224,7 +225,11 @@ class OrderLine(models.Model):
     manual_discount_percent = models.DecimalField(
         _("manual discount, %"), max_digits=5, decimal_places=2, default=Decimal("0")
     )
-    discount_source = models.CharField(_("discount made of"), max_length=255, blank=True)
+    # the discount explained in the language of whoever entered the line: lines entered
+    # before the text was read from `discount_breakdown` (see `discount_source`)
+    discount_source_text = models.CharField(
+        _("discount made of"), max_length=255, blank=True, db_column="discount_source"
+    )
     discount_breakdown = models.JSONField(_("discount breakdown"), default=dict, blank=True)
     vat_rate = models.DecimalField(_("VAT rate, %"), max_digits=5, decimal_places=2)
     net_amount = models.DecimalField(_("net amount"), **AMOUNT)
@@ -290,6 +295,12 @@ class OrderLine(models.Model):
         """Where the price came from, in the active language (from `price_origin`; a line
         entered before it existed keeps the text it was entered with)."""
         return price_sources.text(self.price_origin) or self.price_source_text
+
+    @property
+    def discount_source(self) -> str:
+        """How the discount is made ("Wholesale 5 % (added) + manual 3 %"), in the active
+        language, from `discount_breakdown` (a line entered before keeps its text)."""
+        return explain.discount_text(self.discount_breakdown) or self.discount_source_text
 
 
 class DeliveryScheduleEntry(models.Model):

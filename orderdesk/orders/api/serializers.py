@@ -289,11 +289,13 @@ class OrderLineSerializer(serializers.ModelSerializer):
     `price_origin` the same as data (`kind`: contract, list, derived, cost_plus, manual; null
     for lines entered before it existed); `discount_percent` is the effective discount made
     of `auto_discount_percent` (policies), `manual_discount_percent` and the order's
-    discount, explained in `discount_source` and `discount_breakdown`."""
+    discount, explained in `discount_source` (in the request's language) and
+    `discount_breakdown` (data)."""
 
     product = OrderProductRefSerializer(read_only=True)
     price_source = serializers.CharField(read_only=True)
     price_origin = serializers.JSONField(read_only=True)
+    discount_source = serializers.CharField(read_only=True)
     schedule = ScheduleEntrySerializer(many=True, read_only=True)
     discount_breakdown = serializers.JSONField(read_only=True)
 

@@ -1,5 +1,6 @@
 """Where a line's price came from, as data (`price_origin`, shown in the reader's language);
-the text it was entered with stays in the same column as `price_source_text`."""
+the texts a line was entered with stay in their columns as `price_source_text` and
+`discount_source_text` (the discount is now explained from `discount_breakdown`)."""
 
 from django.db import migrations, models
 
@@ -24,6 +25,21 @@ class Migration(migrations.Migration):
                         db_column="price_source",
                         max_length=200,
                         verbose_name="price source",
+                    ),
+                ),
+                migrations.RenameField(
+                    model_name="orderline",
+                    old_name="discount_source",
+                    new_name="discount_source_text",
+                ),
+                migrations.AlterField(
+                    model_name="orderline",
+                    name="discount_source_text",
+                    field=models.CharField(
+                        blank=True,
+                        db_column="discount_source",
+                        max_length=255,
+                        verbose_name="discount made of",
                     ),
                 ),
             ],

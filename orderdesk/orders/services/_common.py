@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from orderdesk.audit.services import Entry, jsonable, record_many, stream_of
 from orderdesk.catalog.models import Product, Warehouse
@@ -39,6 +38,7 @@ from orderdesk.pricing.services import (
 )
 
 from .. import calculations as calc
+from .. import explain
 from ..choices import HEADER_TERM, Term
 from ..models import DeliveryScheduleEntry, Order, OrderLine, TermRight
 from ..permissions import allowed_terms
@@ -100,7 +100,7 @@ LINE_SNAPSHOT = [
     "auto_discount_percent",
     "manual_discount_percent",
     "discount_percent",
-    "discount_source",
+    "discount_source",  # the text, from the breakdown (OrderLine.discount_source)
     "vat_rate",
     "net_amount",
     "vat_amount",
@@ -609,36 +609,7 @@ def build_lines(
 # --- discounts -----------------------------------------------------------------------------------
 
 
-STACKING_WORDS = {
-    "exclusive": gettext_lazy("alone"),
-    "additive": gettext_lazy("added"),
-    "compound": gettext_lazy("compounded"),
-}
-
-
-def _pct(value: Decimal) -> str:
-    return format(value.normalize(), "f")
-
-
-def discount_text(auto: pricing_calc.AutoDiscount, manual: Decimal, order_part: Decimal) -> str:
-    """How a line's discount is made, for people: "Wholesale 5 % (customer group) + manual
-    3 % + order 2 %"; policies an exclusive one overrode are left out."""
-    parts = []
-    for part in auto.parts:
-        if part.applied:
-            parts.append(
-                _("%(name)s %(p)s %% (%(stacking)s)")
-                % {
-                    "name": part.name,
-                    "p": _pct(part.percent),
-                    "stacking": STACKING_WORDS.get(part.stacking, part.stacking),
-                }
-            )
-    if manual:
-        parts.append(_("manual %(p)s %%") % {"p": _pct(manual)})
-    if order_part:
-        parts.append(_("order %(p)s %%") % {"p": _pct(order_part)})
-    return " + ".join(parts)[:255]
+_pct = explain.pct
 
 
 def _kept_auto(line: OrderLine) -> pricing_calc.AutoDiscount:
@@ -698,9 +669,6 @@ def apply_discounts(
         line.auto_discount_percent = auto.percent
         line.discount_percent = pricing_calc.combine_discounts(
             auto.percent, line.manual_discount_percent, order.discount_percent
-        )
-        line.discount_source = discount_text(
-            auto, line.manual_discount_percent, order.discount_percent
         )
         line.discount_breakdown = {
             "auto": [

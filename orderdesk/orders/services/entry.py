@@ -302,7 +302,6 @@ LINE_SAVE_FIELDS = [
     "auto_discount_percent",
     "manual_discount_percent",
     "discount_percent",
-    "discount_source",
     "discount_breakdown",
     "net_amount",
     "vat_amount",

@@ -21,10 +21,12 @@ pytestmark = pytest.mark.django_db
 LIST_ORIGIN = {"kind": "list", "list": "Wholesale", "from": "2020-01-01"}
 
 
-def entered_in_ukrainian(manager, customer, product):
+def entered_in_ukrainian(manager, customer, product, **line):
     with translation.override("uk"):
         return order_create(
-            by=manager, customer=customer.pk, lines=[LineInput(product=product.pk, quantity="12")]
+            by=manager,
+            customer=customer.pk,
+            lines=[LineInput(product=product.pk, quantity="12", **line)],
         )
 
 
@@ -80,3 +82,22 @@ def test_every_kind_reads_as_before_and_old_lines_keep_their_text(customer, prod
         assert sources.text(None) == ""
         old = OrderLine(price_source_text="прайс Гурт з 2025-01-01", price_origin=None)
         assert old.price_source == "прайс Гурт з 2025-01-01"
+
+
+def test_the_discount_is_explained_in_the_readers_language(manager, customer, contract, product):
+    """The discount's explanation is read from the line's breakdown, not stored as text."""
+    order = entered_in_ukrainian(manager, customer, product, discount_percent=Decimal("5"))
+    line = OrderLine.objects.get(order=order)
+
+    assert line.discount_source_text == ""
+    assert line.discount_breakdown["manual_percent"] == "5"
+    with translation.override("en"):
+        assert line.discount_source == "manual 5 %"
+    with translation.override("uk"):
+        assert line.discount_source == "ручна 5 %"
+    client = Client()
+    client.force_login(manager)
+    body = client.get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert body["lines"][0]["discount_source"] == "manual 5 %"
+    old = OrderLine(discount_source_text="ручна 3 %", discount_breakdown={})
+    assert old.discount_source == "ручна 3 %"  # entered before: its text

@@ -23,6 +23,10 @@ MODELS = {"orders.order": Order, "orders.orderline": OrderLine}
 EXTRA_LABELS = {
     "schedule": gettext_lazy("delivery schedule"),
     "revision": gettext_lazy("revision"),
+    # values a line's history holds that are no model field of that name
+    "price_origin": gettext_lazy("price source"),
+    "price_source": gettext_lazy("price source"),
+    "discount_source": gettext_lazy("discount made of"),
 }
 VALUE_CHOICES = {
     "status": OrderStatus,
