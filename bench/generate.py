@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import json
 import multiprocessing as mp
 import random
@@ -163,6 +164,11 @@ def _breakdown(manual: Decimal) -> dict[str, Any]:
         "order_percent": "0",
         "total_percent": percent,
     }
+
+
+@functools.cache
+def _breakdown_json(manual: Decimal) -> str:
+    return json.dumps(_breakdown(manual))
 
 
 def _created_changes(model, fields: list[str], known: dict[str, Any]) -> dict[str, Any]:
@@ -369,7 +375,7 @@ def _make_chunk(world: World, index: int, start: int, stop: int, first_line_id: 
                 line_id, oid, pos, pid, name, unit, qty, price, list_price, json.dumps(source),
                 discount, vat,
                 amounts.net, amounts.vat, amounts.gross, cost, None, D0, shipped,
-                *((discount, json.dumps(_breakdown(discount))) if MANUAL_DISCOUNT else ()),
+                *((discount, _breakdown_json(discount)) if MANUAL_DISCOUNT else ()),
             ))  # fmt: skip
             order_lines.append((line_id, pos, label, name, qty, price, list_price, source,
                                 discount, vat, amounts))  # fmt: skip
