@@ -39,7 +39,8 @@ def role_names(user_ref: str = "pk") -> models.Subquery:
 
 
 def prime_roles(user, names: str | None) -> None:
-    """Cache on `user` the roles read with it (`role_names`): as `roles_of` would read them."""
+    """Cache on `user` its roles from its comma-joined group names (read with the user by
+    `role_names`, or by `roles_of` itself)."""
     found = frozenset(n for n in (names or "").split(",") if n)
     if user.is_superuser:
         found = found | {Role.ADMINISTRATOR}
@@ -50,13 +51,9 @@ def roles_of(user) -> frozenset[str]:
     """The role codes a user holds (cached on the user object for the request)."""
     if user is None or not user.is_authenticated:
         return frozenset()
-    cached = getattr(user, "_orderdesk_roles", None)
-    if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))
-        if user.is_superuser:
-            cached = cached | {Role.ADMINISTRATOR}
-        user._orderdesk_roles = cached
-    return cached
+    if getattr(user, "_orderdesk_roles", None) is None:
+        prime_roles(user, ",".join(user.groups.values_list("name", flat=True)))
+    return user._orderdesk_roles
 
 
 def has_role(user, *roles: str) -> bool:

@@ -609,9 +609,6 @@ def build_lines(
 # --- discounts -----------------------------------------------------------------------------------
 
 
-_pct = explain.pct
-
-
 def _kept_auto(line: OrderLine) -> pricing_calc.AutoDiscount:
     """The automatic discount a line already has, as it was explained when it was given."""
     parts = tuple(
@@ -675,16 +672,16 @@ def apply_discounts(
                 {
                     "code": p.code,
                     "name": p.name,
-                    "percent": _pct(p.percent),
+                    "percent": explain.pct(p.percent),
                     "stacking": p.stacking,
                     "applied": p.applied,
                 }
                 for p in auto.parts
             ],
-            "auto_percent": _pct(auto.percent),
-            "manual_percent": _pct(line.manual_discount_percent),
-            "order_percent": _pct(order.discount_percent),
-            "total_percent": _pct(line.discount_percent),
+            "auto_percent": explain.pct(auto.percent),
+            "manual_percent": explain.pct(line.manual_discount_percent),
+            "order_percent": explain.pct(order.discount_percent),
+            "total_percent": explain.pct(line.discount_percent),
         }
         price_line(line, order)
 

@@ -30,6 +30,12 @@ def entered_in_ukrainian(manager, customer, product, **line):
         )
 
 
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def test_a_line_entered_in_one_language_reads_in_another(manager, customer, contract, product):
     order = entered_in_ukrainian(manager, customer, product)
     line = OrderLine.objects.get(order=order)
@@ -41,8 +47,7 @@ def test_a_line_entered_in_one_language_reads_in_another(manager, customer, cont
     with translation.override("uk"):
         assert line.price_source == "прайс-лист Wholesale від 2020-01-01"
 
-    client = Client()
-    client.force_login(manager)
+    client = signed_in(manager)
     for language, text in (("en", "list Wholesale from 2020-01-01"),
                            ("uk", "прайс-лист Wholesale від 2020-01-01")):  # fmt: skip
         body = client.get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE=language).json()
@@ -64,9 +69,9 @@ def test_a_price_entered_by_hand_and_its_history(manager, customer, contract, pr
         assert line.price_source == "entered by hand"
     changed = Event.objects.get(action="orders.line.changed", object_id=str(line.pk))
     assert changed.changes["price_origin"] == {"from": LIST_ORIGIN, "to": sources.MANUAL}
-    client = Client()
-    client.force_login(manager)
-    card = client.get(f"/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    card = (
+        signed_in(manager).get(f"/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    )
     assert "list Wholesale from 2020-01-01" in card and "entered by hand" in card
 
 
@@ -95,9 +100,7 @@ def test_the_discount_is_explained_in_the_readers_language(manager, customer, co
         assert line.discount_source == "manual 5 %"
     with translation.override("uk"):
         assert line.discount_source == "ручна 5 %"
-    client = Client()
-    client.force_login(manager)
-    body = client.get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
+    body = signed_in(manager).get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="en").json()
     assert body["lines"][0]["discount_source"] == "manual 5 %"
     old = OrderLine(discount_source_text="ручна 3 %", discount_breakdown={})
     assert old.discount_source == "ручна 3 %"  # entered before: its text

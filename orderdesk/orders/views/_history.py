@@ -76,14 +76,17 @@ def field_label(model, name: str) -> str:
     return name.replace("_", " ")
 
 
-def data_label(name: str) -> str:
-    return str(DATA_LABELS.get(name) or DETAIL_LABELS.get(name, name))
+def data_label(name: str, *, in_line: bool = False) -> str:
+    """The label of a detail's key; inside a per-line item the registered labels come first
+    (its `date` is a schedule's, not the exchange rate's)."""
+    first, then = (DETAIL_LABELS, DATA_LABELS) if in_line else (DATA_LABELS, DETAIL_LABELS)
+    return str(first.get(name) or then.get(name, name))
 
 
 def _line_item(item: dict[str, Any]) -> str:
     """A per-line item of the details ({position, quantity, reserved, ...}), as read."""
     rest = ", ".join(
-        f"{DETAIL_LABELS.get(k) or DATA_LABELS.get(k, k)} {show_value(k, v)}"
+        f"{data_label(k, in_line=True)} {show_value(k, v)}"
         for k, v in item.items()
         if k != "position"
     )

@@ -32,30 +32,44 @@ from .conftest import deliver, delivery, invoiced_order, success_delivery
 THREADS = 8
 
 
-def at_once(deliveries):
-    """Deliver each (provider, body, headers) from its own thread, all released together;
-    each thread closes its database connection. Returns the answers' outcomes."""
-    barrier = threading.Barrier(len(deliveries))
-    answers: list = []
+def together(calls) -> list:
+    """Run each call from its own thread, all released together; each thread closes its
+    database connection. Returns the outcomes (an exception raised is the outcome)."""
+    barrier = threading.Barrier(len(calls))
+    outcomes: list = []
     lock = threading.Lock()
 
-    def run(provider, body, headers):
+    def run(call):
         try:
-            client = Client()
             barrier.wait(timeout=30)
-            r = deliver(client, provider, body, headers)
-            with lock:
-                answers.append((r.status_code, r.json()))
+            outcome = call()
+        except Exception as exc:  # the caller's assertions show it
+            outcome = exc
         finally:
             connection.close()
+        with lock:
+            outcomes.append(outcome)
 
-    threads = [threading.Thread(target=run, args=d) for d in deliveries]
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
     for t in threads:
         t.start()
     for t in threads:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads)
-    return answers
+    return outcomes
+
+
+def at_once(deliveries):
+    """Deliver each (provider, body, headers) from its own thread, all released together.
+    Returns the answers' outcomes."""
+
+    def answer(provider, body, headers):
+        r = deliver(Client(), provider, body, headers)
+        return (r.status_code, r.json())
+
+    outcomes = together([lambda d=d: answer(*d) for d in deliveries])
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    return outcomes
 
 
 @pytest.fixture
@@ -172,29 +186,14 @@ def test_payout_imports_meeting_in_opposite_order_never_deadlock(setting, monkey
         return retry
 
     monkeypatch.setattr(db, "is_retryable", counting)
-    barrier = threading.Barrier(len(reports))
-    results: list = []
-    lock = threading.Lock()
-
-    def run(carrier, number, data):
-        try:
-            barrier.wait(timeout=30)
-            outcome = payout_import(
-                by=accountant, intermediary=carrier, data=data, number=number, dry_run=False
+    results = together(
+        [
+            lambda r=r: payout_import(
+                by=accountant, intermediary=r[0], data=r[2], number=r[1], dry_run=False
             )
-        except Exception as exc:  # the assertion below shows it
-            outcome = exc
-        finally:
-            connection.close()
-        with lock:
-            results.append(outcome)
-
-    threads = [threading.Thread(target=run, args=r) for r in reports]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not any(t.is_alive() for t in threads)
+            for r in reports
+        ]
+    )
 
     assert not [r for r in results if isinstance(r, Exception)], results
     assert not [r for r in retried if "deadlock" in r.lower()], retried

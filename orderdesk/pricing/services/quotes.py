@@ -205,10 +205,6 @@ def _contract_prices_and_items(contract: Contract, price_list_id: int, ids, on) 
     return contract_rows, item_rows
 
 
-def _item_origin(price_list: PriceList, valid_from: dt.date, min_quantity: Decimal) -> dict:
-    return sources.item(price_list.name, valid_from, min_quantity)
-
-
 def _list_quotes(
     price_list, products, quantities, on, rates, own: dict[int, tuple] | None = None
 ) -> dict[int, PriceQuote]:
@@ -223,7 +219,7 @@ def _list_quotes(
     for product_id, (price, min_quantity, valid_from) in own.items():
         if product_id not in wanted:
             continue
-        origin = _item_origin(price_list, valid_from, min_quantity)
+        origin = sources.item(price_list.name, valid_from, min_quantity)
         out[product_id] = PriceQuote(price, origin, "list", valid_from)
     rest = [p for p in products if p.pk not in out]
     if not rest:
@@ -238,7 +234,7 @@ def _list_quotes(
             price = calc.convert(price, from_rate=factor_from, to_rate=factor_to)
             price = calc.derived_price(price, percent=price_list.percent, rule=price_list.rounding)
             origin = sources.derived(
-                _item_origin(price_list, valid_from, min_quantity), base.name, adjust
+                sources.item(price_list.name, valid_from, min_quantity), base.name, adjust
             )
             out[product_id] = PriceQuote(price, origin, "derived", valid_from)
     elif price_list.kind == PriceListKind.COST_PLUS:
@@ -363,7 +359,7 @@ def product_prices_today(
                 pl.prices_include_vat,
                 item.valid_from,
                 item.valid_to,
-                sources.text(_item_origin(pl, item.valid_from, item.min_quantity)),
+                sources.text(sources.item(pl.name, item.valid_from, item.min_quantity)),
                 price_list_id=pl.pk,
             )
         )
